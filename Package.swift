@@ -1,0 +1,79 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "flarelet",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Flarelet", targets: ["Flarelet"]),
+        .library(name: "FlareletTesting", targets: ["FlareletTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        // MARK: C libraries
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+
+        // MARK: Worker-facing modules
+        .target(name: "FlareletJSON", swiftSettings: swiftSettings),
+        .target(
+            name: "FlareletCore",
+            dependencies: [
+                "FlareletJSON",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "FlareletCrypto", dependencies: ["CSodium"], swiftSettings: swiftSettings),
+        .target(
+            name: "Flarelet",
+            dependencies: ["FlareletCore", "FlareletJSON", "FlareletCrypto"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Platform implementations
+        .target(
+            name: "FlareletConfig",
+            dependencies: ["FlareletJSON", "TOMLKit"],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "FlareletD1", dependencies: ["FlareletCore", "CSQLite"], swiftSettings: swiftSettings),
+        .target(name: "FlareletKV", dependencies: ["FlareletCore", "CLMDB"], swiftSettings: swiftSettings),
+        .target(name: "FlareletCron", dependencies: ["FlareletCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "FlareletTesting",
+            dependencies: ["FlareletCore", "FlareletJSON", "FlareletD1", "FlareletKV"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "FlareletJSONTests", dependencies: ["FlareletJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "FlareletCoreTests", dependencies: ["FlareletCore", "FlareletTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "FlareletCryptoTests", dependencies: ["FlareletCrypto"], swiftSettings: swiftSettings),
+        .testTarget(name: "FlareletConfigTests", dependencies: ["FlareletConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "FlareletD1Tests", dependencies: ["FlareletD1", "FlareletTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "FlareletKVTests", dependencies: ["FlareletKV", "FlareletTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "FlareletCronTests", dependencies: ["FlareletCron"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,58 @@
+import Foundation
+
+/// The source of "now" for everything in Flarelet that reads the time: KV expiry, workers' timestamps, the cron
+/// scheduler. Tests inject a fake clock (see `FlareletTesting.TestClock`).
+public protocol WorkerClock: Sendable {
+    /// The current instant.
+    func now() -> Date
+    /// Suspends until the clock reads at least `deadline` (used by the cron scheduler).
+    func sleep(until deadline: Date) async throws
+}
+
+/// Wall-clock time.
+public struct SystemClock: WorkerClock {
+    public init() {}
+    public func now() -> Date { Date() }
+    public func sleep(until deadline: Date) async throws {
+        let interval = deadline.timeIntervalSinceNow
+        if interval > 0 {
+            try await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
+        }
+    }
+}
+
+extension Date {
+    /// Milliseconds since the Unix epoch, like JavaScript's `Date.now()`.
+    public var epochMilliseconds: Int64 {
+        Int64((self.timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
+    /// Creates a date from milliseconds since the Unix epoch.
+    public init(epochMilliseconds: Int64) {
+        self.init(timeIntervalSince1970: Double(epochMilliseconds) / 1000)
+    }
+
+    /// JavaScript's `toISOString()`: `YYYY-MM-DDTHH:MM:SS.sssZ`, always UTC, three fractional digits.
+    public var isoString: String {
+        let ms = self.epochMilliseconds
+        var days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
+        let msOfDay = ms - days * 86_400_000
+        // Civil-from-days (Howard Hinnant).
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let doe = days - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        let yearText = (0...9999).contains(year) ? pad(year, 4) : (year < 0 ? "-" : "+") + pad(abs(year), 6)
+        return "\(yearText)-\(pad(month, 2))-\(pad(day, 2))T\(pad(msOfDay / 3_600_000, 2)):"
+            + "\(pad(msOfDay / 60000 % 60, 2)):\(pad(msOfDay / 1000 % 60, 2)).\(pad(msOfDay % 1000, 3))Z"
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+public import Logging
+
+/// `ctx` of a worker invocation: `waitUntil` work that the host finishes before it shuts down.
+///
+/// Each task runs independently (like `Promise.allSettled`): a failure is logged and does not affect the
+/// response or the other tasks. ``settle(timeout:)`` waits for every task, at most `timeout` seconds.
+public final class ExecutionContext: Sendable {
+    private struct State {
+        var tasks: [Task<(any Error)?, Never>] = []
+        var passThrough = false
+    }
+    private let state = LockedValue(State())
+    private let logger: Logger
+
+    public init(logger: Logger = Logger(label: "flarelet.waitUntil")) {
+        self.logger = logger
+    }
+
+    /// Extends the invocation's lifetime until `operation` finishes. The operation starts at once.
+    public func waitUntil(_ operation: @escaping @Sendable () async throws -> Void) {
+        let logger = self.logger
+        let task = Task<(any Error)?, Never> {
+            do {
+                try await operation()
+                return nil
+            } catch {
+                logger.error("waitUntil task failed: \(error)")
+                return error
+            }
+        }
+        self.state.withLock { $0.tasks.append(task) }
+    }
+
+    /// Recorded only; there is no origin to pass through to locally.
+    public func passThroughOnException() {
+        self.state.withLock { $0.passThrough = true }
+    }
+
+    /// Waits for every `waitUntil` task (including ones added meanwhile), at most `timeout` seconds in all.
+    /// - Returns: the errors of the tasks that failed; a task still running at the deadline is cancelled and
+    ///   reported as ``WaitUntilTimeout``.
+    @discardableResult
+    public func settle(timeout: Double = 30) async -> [any Error] {
+        let deadline = Date().addingTimeInterval(timeout)
+        var errors: [any Error] = []
+        var index = 0
+        while true {
+            let next: Task<(any Error)?, Never>? = self.state.withLock { state in
+                index < state.tasks.count ? state.tasks[index] : nil
+            }
+            guard let task = next else { break }
+            index += 1
+            let remaining = deadline.timeIntervalSinceNow
+            let outcome = await withTaskGroup(of: SettleOutcome.self) { group in
+                group.addTask { .finished(await task.value) }
+                group.addTask {
+                    try? await Task.sleep(nanoseconds: UInt64(max(0, remaining) * 1_000_000_000))
+                    return .timedOut
+                }
+                let first = await group.next() ?? .timedOut
+                group.cancelAll()
+                return first
+            }
+            switch outcome {
+            case .finished(let error?): errors.append(error)
+            case .finished(nil): break
+            case .timedOut:
+                task.cancel()
+                errors.append(WaitUntilTimeout())
+            }
+        }
+        return errors
+    }
+}
+
+private enum SettleOutcome: Sendable {
+    case finished((any Error)?)
+    case timedOut
+}
+
+/// A `waitUntil` task was still running when its time ran out.
+public struct WaitUntilTimeout: Error, CustomStringConvertible {
+    public var description: String { "waitUntil task did not finish within its time limit" }
+}
+
+/// `controller` of a scheduled invocation.
+public final class ScheduledController: Sendable {
+    /// The cron expression exactly as configured (`""` when triggered without one).
+    public let cron: String
+    /// The scheduled minute in milliseconds since the epoch.
+    public let scheduledTime: Int64
+    private let retry = LockedValue(false)
+
+    public init(cron: String, scheduledTime: Int64) {
+        self.cron = cron
+        self.scheduledTime = scheduledTime
+    }
+
+    /// Asks the platform not to retry this invocation if it fails.
+    public func noRetry() { self.retry.withLock { $0 = true } }
+
+    /// Whether `noRetry()` was called.
+    public var noRetryCalled: Bool { self.retry.withLock { $0 } }
+}
+
+/// A small mutex-protected box.
+public final class LockedValue<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    public init(_ value: Value) { self.value = value }
+
+    public func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return try body(&self.value)
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+public import FlareletJSON
+
+/// HTTP header fields: ordered, case-insensitive names, repeated names allowed (like the Fetch `Headers` class,
+/// but keeping each field separately).
+public struct Headers: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
+    public private(set) var fields: [(name: String, value: String)] = []
+
+    public init() {}
+    public init(_ fields: [(String, String)]) {
+        self.fields = fields.map { (name: $0.0, value: $0.1) }
+    }
+    public init(dictionaryLiteral elements: (String, String)...) {
+        self.init(elements)
+    }
+
+    /// The first value of `name` (case-insensitive), or `nil`. Assigning replaces every field of that name.
+    public subscript(name: String) -> String? {
+        get {
+            let lower = name.lowercased()
+            return self.fields.first { $0.name.lowercased() == lower }?.value
+        }
+        set {
+            let lower = name.lowercased()
+            if let index = self.fields.firstIndex(where: { $0.name.lowercased() == lower }) {
+                self.fields.removeAll { $0.name.lowercased() == lower }
+                if let newValue { self.fields.insert((name, newValue), at: Swift.min(index, self.fields.count)) }
+            } else if let newValue {
+                self.fields.append((name, newValue))
+            }
+        }
+    }
+
+    /// Every value of `name`, in order.
+    public func values(_ name: String) -> [String] {
+        let lower = name.lowercased()
+        return self.fields.filter { $0.name.lowercased() == lower }.map(\.value)
+    }
+
+    /// Adds a field without removing existing ones.
+    public mutating func append(_ name: String, _ value: String) {
+        self.fields.append((name, value))
+    }
+
+    public func contains(_ name: String) -> Bool { self[name] != nil }
+
+    public func makeIterator() -> some IteratorProtocol<(name: String, value: String)> {
+        self.fields.makeIterator()
+    }
+
+    public static func == (lhs: Headers, rhs: Headers) -> Bool {
+        lhs.fields.map { "\($0.name.lowercased()):\($0.value)" } == rhs.fields.map { "\($0.name.lowercased()):\($0.value)" }
+    }
+    public func hash(into hasher: inout Hasher) {
+        for field in self.fields {
+            hasher.combine(field.name.lowercased())
+            hasher.combine(field.value)
+        }
+    }
+}
+
+/// The request a worker's `fetch` handler receives.
+public struct WorkerRequest: Sendable {
+    /// Upper-case method, e.g. `POST`.
+    public var method: String
+    /// The full URL string as JavaScript's `request.url` gives it, e.g. `http://127.0.0.1:8787/telemetry?x=1`.
+    public var url: String
+    public var headers: Headers
+    public var body: [UInt8]
+
+    public init(method: String, url: String, headers: Headers = [:], body: [UInt8] = []) {
+        self.method = method.uppercased()
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
+    public init(method: String, url: String, headers: Headers = [:], body: String) {
+        self.init(method: method, url: url, headers: headers, body: Array(body.utf8))
+    }
+
+    /// The body decoded as UTF-8 (invalid sequences replaced), like `request.text()`.
+    public var text: String { String(decoding: self.body, as: UTF8.self) }
+
+    /// The URL's pathname (`/telemetry` for `http://host/telemetry?x=1`), like `new URL(request.url).pathname`.
+    public var pathname: String { URLParts(self.url).pathname }
+
+    /// The URL's query string without `?`, or `""`.
+    public var query: String { URLParts(self.url).query }
+
+    /// The query's parameters, `+` decoded as space and percent-escapes decoded, like `URLSearchParams`.
+    public var searchParams: [(name: String, value: String)] {
+        URLParts.parseQuery(self.query)
+    }
+}
+
+/// The response a worker returns.
+public struct WorkerResponse: Sendable {
+    public var status: Int
+    public var headers: Headers
+    public var body: [UInt8]
+
+    public init(status: Int = 200, headers: Headers = [:], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// `new Response("text", …)`: a string body gets `Content-Type: text/plain;charset=UTF-8` unless one is set.
+    public static func text(_ text: String, status: Int = 200, headers: Headers = [:]) -> WorkerResponse {
+        var headers = headers
+        if headers["Content-Type"] == nil { headers["Content-Type"] = "text/plain;charset=UTF-8" }
+        return WorkerResponse(status: status, headers: headers, body: Array(text.utf8))
+    }
+
+    /// A compact `JSON.stringify` body with `Content-Type: application/json` unless one is set.
+    public static func json(_ value: JSONValue, status: Int = 200, headers: Headers = [:]) -> WorkerResponse {
+        var headers = headers
+        if headers["Content-Type"] == nil { headers["Content-Type"] = "application/json" }
+        return WorkerResponse(status: status, headers: headers, body: Array(value.stringify().utf8))
+    }
+
+    /// The body decoded as UTF-8.
+    public var text: String { String(decoding: self.body, as: UTF8.self) }
+}
+
+/// Minimal WHATWG-style URL splitting for the parts workers read.
+public struct URLParts: Sendable, Hashable {
+    public var origin: String
+    public var pathname: String
+    public var query: String
+
+    public init(_ url: String) {
+        var rest = Substring(url)
+        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
+        var origin = ""
+        if let schemeEnd = rest.range(of: "://") {
+            let afterScheme = rest[schemeEnd.upperBound...]
+            let hostEnd = afterScheme.firstIndex { $0 == "/" || $0 == "?" } ?? afterScheme.endIndex
+            origin = String(rest[..<hostEnd])
+            rest = afterScheme[hostEnd...]
+        }
+        var query = ""
+        if let q = rest.firstIndex(of: "?") {
+            query = String(rest[rest.index(after: q)...])
+            rest = rest[..<q]
+        }
+        self.origin = origin
+        self.pathname = rest.isEmpty ? "/" : String(rest)
+        self.query = query
+    }
+
+    /// `URLSearchParams` decoding: split on `&`, then on the first `=`, `+` → space, percent-decoding.
+    public static func parseQuery(_ query: String) -> [(name: String, value: String)] {
+        guard !query.isEmpty else { return [] }
+        return query.split(separator: "&", omittingEmptySubsequences: true).map { part in
+            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = decode(pieces[0])
+            let value = pieces.count > 1 ? decode(pieces[1]) : ""
+            return (name, value)
+        }
+    }
+
+    private static func decode(_ text: Substring) -> String {
+        var bytes: [UInt8] = []
+        var utf8 = Array(text.utf8)[...]
+        while let byte = utf8.popFirst() {
+            if byte == UInt8(ascii: "+") {
+                bytes.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%"), utf8.count >= 2,
+                let hi = hexValue(utf8[utf8.startIndex]), let lo = hexValue(utf8[utf8.startIndex + 1])
+            {
+                bytes.append(hi << 4 | lo)
+                utf8 = utf8.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
