@@ -67,6 +67,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Workers
+        .target(name: "VoiceModeWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
+        .target(name: "RuntWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
+        .target(name: "DriftWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
+        .target(name: "CounterWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
+
         // MARK: Tests
         .testTarget(name: "FlareletJSONTests", dependencies: ["FlareletJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "FlareletCoreTests", dependencies: ["FlareletCore", "FlareletTesting"], swiftSettings: swiftSettings),
@@ -75,5 +81,20 @@ let package = Package(
         .testTarget(name: "FlareletD1Tests", dependencies: ["FlareletD1", "FlareletTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "FlareletKVTests", dependencies: ["FlareletKV", "FlareletTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "FlareletCronTests", dependencies: ["FlareletCron"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VoiceModeWorkerTests",
+            dependencies: ["VoiceModeWorker", "FlareletTesting", "FlareletD1", "FlareletKV"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RuntWorkerTests",
+            dependencies: ["RuntWorker", "FlareletTesting", "FlareletD1"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DriftWorkerTests",
+            dependencies: ["DriftWorker", "FlareletTesting", "FlareletD1"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
