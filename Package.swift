@@ -73,6 +73,26 @@ let package = Package(
         .target(name: "DriftWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
         .target(name: "CounterWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
 
+        // MARK: Benchmarks (separate executables; run with `swift run -c release <name>`)
+        .executableTarget(
+            name: "VoiceModeBenchmark",
+            dependencies: ["VoiceModeWorker", "FlareletTesting", "FlareletD1", "FlareletKV"],
+            path: "Benchmarks/VoiceModeBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "RuntBenchmark",
+            dependencies: ["RuntWorker", "FlareletTesting", "FlareletD1", "FlareletCrypto"],
+            path: "Benchmarks/RuntBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "DriftBenchmark",
+            dependencies: ["DriftWorker", "FlareletTesting", "FlareletD1", "CSQLite"],
+            path: "Benchmarks/DriftBenchmark",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
         .testTarget(name: "FlareletJSONTests", dependencies: ["FlareletJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "FlareletCoreTests", dependencies: ["FlareletCore", "FlareletTesting"], swiftSettings: swiftSettings),

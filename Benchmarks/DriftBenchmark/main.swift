@@ -1,0 +1,1 @@
+print("Drift benchmark: not written yet")

@@ -1,0 +1,1 @@
+print("Runt benchmark: not written yet")

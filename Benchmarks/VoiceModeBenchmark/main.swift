@@ -1,0 +1,1 @@
+print("VoiceMode benchmark: not written yet")
