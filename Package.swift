@@ -12,10 +12,14 @@ let package = Package(
     products: [
         .library(name: "Flarelet", targets: ["Flarelet"]),
         .library(name: "FlareletTesting", targets: ["FlareletTesting"]),
+        .executable(name: "flarelet", targets: ["flarelet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // MARK: C libraries
@@ -73,6 +77,31 @@ let package = Package(
         .target(name: "DriftWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
         .target(name: "CounterWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
 
+        // MARK: Host
+        .target(
+            name: "FlareletWorkers",
+            dependencies: ["FlareletCore", "VoiceModeWorker", "RuntWorker", "DriftWorker", "CounterWorker"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FlareletServer",
+            dependencies: [
+                "FlareletCore", "FlareletConfig", "FlareletD1", "FlareletKV", "FlareletCron",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FlareletCLI",
+            dependencies: [
+                "FlareletServer", "FlareletWorkers", "FlareletTesting", "RuntWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "flarelet", dependencies: ["FlareletCLI"], swiftSettings: swiftSettings),
+
         // MARK: Benchmarks (separate executables; run with `swift run -c release <name>`)
         .executableTarget(
             name: "VoiceModeBenchmark",
@@ -101,6 +130,16 @@ let package = Package(
         .testTarget(name: "FlareletD1Tests", dependencies: ["FlareletD1", "FlareletTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "FlareletKVTests", dependencies: ["FlareletKV", "FlareletTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "FlareletCronTests", dependencies: ["FlareletCron"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FlareletServerTests",
+            dependencies: ["FlareletServer", "FlareletWorkers", "FlareletTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlareletCLITests",
+            dependencies: ["FlareletCLI", "FlareletTesting", "FlareletD1", "FlareletKV"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VoiceModeWorkerTests",
             dependencies: ["VoiceModeWorker", "FlareletTesting", "FlareletD1", "FlareletKV"],

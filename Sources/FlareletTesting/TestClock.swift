@@ -8,7 +8,7 @@ public import FlareletCore
 public final class TestClock: WorkerClock, @unchecked Sendable {
     private let lock = NSLock()
     private var current: Date
-    private var sleepers: [(deadline: Date, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var sleepers: [(id: UUID, deadline: Date, continuation: CheckedContinuation<Void, any Error>)] = []
 
     /// - Parameter now: the starting instant (default 2026-01-01T00:00:00Z).
     public init(_ now: Date = Date(timeIntervalSince1970: 1_767_225_600)) {
@@ -52,16 +52,31 @@ public final class TestClock: WorkerClock, @unchecked Sendable {
         return self.sleepers.count
     }
 
+    /// Suspends until the clock reaches `deadline`; throws `CancellationError` if the task is cancelled first.
     public func sleep(until deadline: Date) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            self.lock.lock()
-            if deadline <= self.current {
+        let id = UUID()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                self.lock.lock()
+                if Task.isCancelled {
+                    self.lock.unlock()
+                    continuation.resume(throwing: CancellationError())
+                    return
+                }
+                if deadline <= self.current {
+                    self.lock.unlock()
+                    continuation.resume()
+                    return
+                }
+                self.sleepers.append((id, deadline, continuation))
                 self.lock.unlock()
-                continuation.resume()
-                return
             }
-            self.sleepers.append((deadline, continuation))
+        } onCancel: {
+            self.lock.lock()
+            let index = self.sleepers.firstIndex { $0.id == id }
+            let sleeper = index.map { self.sleepers.remove(at: $0) }
             self.lock.unlock()
+            sleeper?.continuation.resume(throwing: CancellationError())
         }
     }
 }

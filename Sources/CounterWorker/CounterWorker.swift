@@ -1,0 +1,48 @@
+import Flarelet
+import Foundation
+
+/// The example worker: counts hits per path in D1 and remembers the last visitor in KV.
+///
+/// - `GET /` or any path: increments that path's counter and answers
+///   `{"path":"/x","hits":3,"lastVisitor":"127.0.0.1"}`.
+/// - `GET /__counts`: every counter as `{"counts":{"/x":3,…}}`, highest first.
+/// - `scheduled`: writes the time of the run to KV key `cron:last-run`.
+///
+/// Bindings: D1 `DB` (table `hits` is created on first use), KV `KV`.
+public struct CounterWorker: Worker {
+    public init() {}
+
+    public var hasScheduledHandler: Bool { true }
+
+    public func fetch(_ request: WorkerRequest, env: Env, ctx: ExecutionContext) async throws -> WorkerResponse {
+        let db = try env.d1("DB")
+        let kv = try env.kv("KV")
+        _ = try await db.prepare("CREATE TABLE IF NOT EXISTS hits (path TEXT PRIMARY KEY, count INTEGER NOT NULL)").run()
+        if request.pathname == "/__counts" {
+            let rows = try await db.prepare("SELECT path, count FROM hits ORDER BY count DESC, path").all()
+            var counts = JSONObject()
+            for row in rows.results {
+                if case .text(let path)? = row["path"] { counts[path] = row["count"]?.json ?? .null }
+            }
+            return .json(["counts": .object(counts)])
+        }
+        let row = try await db.prepare(
+            "INSERT INTO hits (path, count) VALUES (?, 1) ON CONFLICT(path) DO UPDATE SET count = count + 1 RETURNING count"
+        ).bind(.text(request.pathname)).first()
+        let previous = try await kv.get("last-visitor")
+        let visitor = request.headers["CF-Connecting-IP"] ?? "unknown"
+        ctx.waitUntil {
+            try await kv.put("last-visitor", visitor)
+        }
+        var body = JSONObject()
+        body["path"] = .string(request.pathname)
+        body["hits"] = row?["count"]?.json ?? .null
+        body["lastVisitor"] = previous.map(JSONValue.string) ?? .null
+        return .json(.object(body))
+    }
+
+    public func scheduled(_ controller: ScheduledController, env: Env, ctx: ExecutionContext) async throws {
+        let kv = try env.kv("KV")
+        try await kv.put("cron:last-run", Date(epochMilliseconds: controller.scheduledTime).isoString)
+    }
+}

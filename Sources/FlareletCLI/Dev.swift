@@ -1,0 +1,110 @@
+import ArgumentParser
+import FlareletConfig
+import FlareletCore
+import FlareletServer
+import FlareletWorkers
+import Foundation
+import Logging
+
+struct Dev: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start a local server for one or more workers (like `wrangler dev`), with crons firing on schedule.",
+        discussion: """
+            Each --config hosts one worker on its own port: --port N gives consecutive ports N, N+1, …; otherwise \
+            [dev] port from its wrangler.toml, otherwise the first free port of 8787-8797.
+            """
+    )
+
+    @Option(name: [.short, .customLong("config")], help: "Path to a wrangler.toml; repeat to host several workers.")
+    var configs: [String] = []
+
+    @Option(name: [.short, .customLong("env")], help: "Environment to use ([env.NAME]).")
+    var env: String?
+
+    @Option(help: "Port to listen on (0 = any free port).")
+    var port: Int?
+
+    @Option(help: "IP address to listen on (default: [dev] ip, else localhost).")
+    var ip: String?
+
+    @Option(name: .customLong("persist-to"), help: "Directory for local state (default: .flarelet/state beside each wrangler.toml).")
+    var persistTo: String?
+
+    @Option(name: .customLong("var"), help: "A variable KEY:VALUE for the worker's env; repeatable; overrides [vars] and .dev.vars.")
+    var vars: [String] = []
+
+    @Flag(name: .customLong("no-crons"), help: "Do not fire cron triggers automatically.")
+    var noCrons = false
+
+    @Flag(name: .customLong("test-scheduled"), help: "Serve /__scheduled to run the scheduled handler.")
+    var testScheduled = false
+
+    @Flag(name: .customLong("local"), help: "Accepted for wrangler compatibility; Flarelet is always local.")
+    var local = false
+
+    @Option(name: .customLong("log-level"), help: "debug, info, log, warn, error or none.")
+    var logLevel: String = "log"
+
+    func validate() throws {
+        if let port, !(0...65535).contains(port) {
+            throw ValidationError("--port must be between 0 and 65535 (got \(port))")
+        }
+        for value in self.vars where !value.contains(":") {
+            throw ValidationError("--var \(value): expected KEY:VALUE")
+        }
+        if !["debug", "info", "log", "warn", "error", "none"].contains(self.logLevel) {
+            throw ValidationError("--log-level must be one of debug, info, log, warn, error, none")
+        }
+    }
+
+    func run() async throws {
+        try await self.reportingErrors {
+            let level: Logger.Level =
+                switch self.logLevel {
+                case "debug": .debug
+                case "warn": .warning
+                case "error": .error
+                case "none": .critical
+                default: .info
+                }
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            var paths = self.configs
+            if paths.isEmpty {
+                paths = [try WranglerConfig.find(startingAt: FileManager.default.currentDirectoryPath)]
+            }
+            let options = DevOptions(
+                configPaths: paths,
+                envName: self.env,
+                port: self.port,
+                ip: self.ip,
+                persistTo: self.persistTo,
+                vars: self.vars,
+                crons: !self.noCrons,
+                testScheduled: self.testScheduled
+            )
+            let session = try DevSession.prepare(options: options, registry: SeedWorkers.registry, logger: Logger(label: "flarelet"))
+            for warning in session.warnings { Console.warn(warning) }
+            for endpoint in session.endpoints {
+                let config = endpoint.hosted.config
+                Console.out("⎔ \(config.name) (\(config.configPath))\(config.envName.map { " env \($0)" } ?? "")")
+                for database in config.d1Databases {
+                    Console.out("  env.\(database.binding) (D1 \(database.databaseName ?? database.binding)): \(config.d1Path(for: database))")
+                }
+                for namespace in config.kvNamespaces {
+                    Console.out("  env.\(namespace.binding) (KV): \(config.kvPath(for: namespace))")
+                }
+                for (name, _) in config.vars {
+                    Console.out("  env.\(name) (var)")
+                }
+            }
+            for line in session.cronBanner() { Console.out(line) }
+            try await session.run { _, url in
+                Console.out("Ready on \(url)")
+            }
+        }
+    }
+}

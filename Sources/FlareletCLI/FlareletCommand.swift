@@ -1,0 +1,68 @@
+public import ArgumentParser
+import Foundation
+
+/// `flarelet`: a local runtime and test harness for Cloudflare-style workers written in Swift.
+public struct FlareletCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "flarelet",
+        abstract: "Run Cloudflare-style Swift workers locally: D1 on SQLite, KV on LMDB, real cron schedules.",
+        discussion: """
+            Local state lives in .flarelet/state next to wrangler.toml (or --persist-to DIR); the dev server and \
+            the d1/kv commands share it safely.
+            """,
+        subcommands: [
+            Dev.self, Contract.self, CronCommand.self, Workers.self, RuntCommand.self,
+        ]
+    )
+
+    public init() {}
+}
+
+/// Options shared by commands that read one wrangler.toml.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: [.short, .customLong("config")], help: "Path to wrangler.toml (default: searched upward from the working directory).")
+    var config: String?
+
+    @Option(name: [.short, .customLong("env")], help: "Environment to use ([env.NAME] in wrangler.toml).")
+    var env: String?
+
+    @Option(name: .customLong("persist-to"), help: "Directory for local state (default: .flarelet/state beside wrangler.toml).")
+    var persistTo: String?
+}
+
+/// Prints one error line to standard error and exits with status 1.
+struct CLIFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum Console {
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("✘ [ERROR] \(message)\n".utf8))
+    }
+
+    static func warn(_ message: String) {
+        FileHandle.standardError.write(Data("▲ [WARNING] \(message)\n".utf8))
+    }
+
+    static func out(_ message: String) {
+        print(message)
+        fflush(stdout)
+    }
+}
+
+extension AsyncParsableCommand {
+    /// Runs `body`, turning any error into one `✘ [ERROR]` line and exit status 1 (never a stack trace).
+    func reportingErrors(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch let error as CleanExit {
+            throw error
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}

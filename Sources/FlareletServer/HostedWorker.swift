@@ -1,0 +1,141 @@
+import Foundation
+public import FlareletConfig
+public import FlareletCore
+import FlareletCron
+import FlareletD1
+import FlareletKV
+public import Logging
+
+/// One worker with its bindings opened from a resolved `wrangler.toml`: what `flarelet dev` serves and what
+/// `flarelet cron trigger` runs.
+public final class HostedWorker: Sendable {
+    public let config: ResolvedConfig
+    public let worker: any Worker
+    public let env: Env
+    public let crons: [CronExpression]
+    private let databases: [SQLiteD1Database]
+    private let namespaces: [LMDBKVNamespace]
+    let pending = PendingWork()
+
+    /// Opens the bindings of `config` under its persist root and looks up its worker.
+    /// - Throws: ``HostError`` naming the file and what is wrong (unknown `main`, a bad cron, a store that cannot
+    ///   be opened).
+    public init(config: ResolvedConfig, registry: WorkerRegistry, clock: any WorkerClock, logger: Logger) throws(HostError) {
+        self.config = config
+        let main = config.main ?? config.name
+        do {
+            self.worker = try registry.worker(forMain: main)
+        } catch {
+            throw HostError("\(config.configPath): \(error)")
+        }
+        var crons: [CronExpression] = []
+        for entry in config.crons {
+            do {
+                crons.append(try CronExpression(parsing: entry.expression))
+            } catch {
+                throw HostError("\(entry.file):\(entry.line): \(error)")
+            }
+        }
+        self.crons = crons
+        var databases: [SQLiteD1Database] = []
+        var namespaces: [LMDBKVNamespace] = []
+        var d1: [String: any D1Database] = [:]
+        var kv: [String: any KVNamespace] = [:]
+        do {
+            for database in config.d1Databases {
+                let path = config.d1Path(for: database)
+                let opened = try SQLiteD1Database(path: path)
+                databases.append(opened)
+                d1[database.binding] = opened
+            }
+            for namespace in config.kvNamespaces {
+                let opened = try LMDBKVNamespace(directory: config.kvPath(for: namespace), clock: clock)
+                namespaces.append(opened)
+                kv[namespace.binding] = opened
+            }
+        } catch {
+            for database in databases { database.close() }
+            for namespace in namespaces { namespace.close() }
+            throw HostError("\(config.configPath): cannot open local state under \(config.persistRoot): \(error)")
+        }
+        self.databases = databases
+        self.namespaces = namespaces
+        var vars: [String: EnvVar] = [:]
+        for (name, value) in config.vars {
+            if case .string(let text) = value {
+                vars[name] = .text(text)
+            } else {
+                vars[name] = .json(value)
+            }
+        }
+        var workerLogger = logger
+        workerLogger[metadataKey: "worker"] = "\(config.name)"
+        self.env = Env(vars: vars, d1Databases: d1, kvNamespaces: kv, clock: clock, logger: workerLogger)
+    }
+
+    /// Closes every store. Call once, after pending work has drained.
+    public func close() {
+        for database in self.databases { database.close() }
+        for namespace in self.namespaces { namespace.close() }
+    }
+
+    /// Runs `fetch`; the `waitUntil` work keeps running in the background and is tracked for shutdown.
+    public func fetch(_ request: WorkerRequest) async -> WorkerResponse {
+        let (response, context) = await Invocation.fetch(self.worker, request: request, env: self.env)
+        self.pending.track(context)
+        return response
+    }
+
+    /// Runs `scheduled` once (handler and its `waitUntil` work) and logs one line.
+    public func runScheduled(cron: String, scheduledTime: Int64) async -> ScheduledOutcome {
+        let started = ContinuousClock.now
+        let outcome = await Invocation.scheduled(self.worker, cron: cron, scheduledTime: scheduledTime, env: self.env)
+        let elapsed = ContinuousClock.now - started
+        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let time = Date(epochMilliseconds: scheduledTime).isoString
+        let line = "[cron] \(self.config.name) \"\(cron)\" at \(time): \(outcome.outcome) (\(String(format: "%.1f", ms)) ms)"
+        if outcome.isOK {
+            self.env.logger.info("\(line)")
+        } else {
+            self.env.logger.error("\(line)\(outcome.error.map { ": \($0)" } ?? "")")
+        }
+        return outcome
+    }
+
+    /// Waits for outstanding `waitUntil` work, at most `timeout` seconds.
+    public func drain(timeout: Double) async {
+        await self.pending.drain(timeout: timeout)
+    }
+}
+
+/// `waitUntil` work still running after its response was sent.
+final class PendingWork: Sendable {
+    private let contexts = LockedValue<[ObjectIdentifier: ExecutionContext]>([:])
+
+    func track(_ context: ExecutionContext) {
+        let id = ObjectIdentifier(context)
+        self.contexts.withLock { $0[id] = context }
+        Task {
+            await context.settle(timeout: 30)
+            self.contexts.withLock { _ = $0.removeValue(forKey: id) }
+        }
+    }
+
+    func drain(timeout: Double) async {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let open = self.contexts.withLock { Array($0.values) }
+            guard let context = open.first else { return }
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 { return }
+            await context.settle(timeout: remaining)
+            self.contexts.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(context)) }
+        }
+    }
+}
+
+/// A start-up or hosting failure, printed as one line.
+public struct HostError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

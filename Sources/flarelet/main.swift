@@ -1,0 +1,3 @@
+import FlareletCLI
+
+await FlareletCommand.main()
