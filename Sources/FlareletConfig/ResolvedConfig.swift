@@ -38,7 +38,8 @@ public struct ResolvedConfig: Sendable {
     /// `<config directory>/.flarelet/state`.
     public var persistRoot: String
 
-    /// Creates a resolved configuration (normally obtained from ``WranglerConfig/load(path:env:cliVars:persistTo:workingDirectory:processEnvironment:)``).
+    /// Creates a resolved configuration; normally one comes from
+    /// ``WranglerConfig/load(path:env:cliVars:persistTo:workingDirectory:processEnvironment:)``.
     public init(
         configPath: String,
         directory: String,

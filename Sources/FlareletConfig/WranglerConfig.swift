@@ -137,7 +137,7 @@ public enum WranglerConfig {
             } else {
                 let message = self.noEnvironmentMessage(envName, available: raw.environments.compactMap(\.envName))
                 guard raw.environments.isEmpty else {
-                    throw ConfigError(.environmentNotFound, file: raw.file, message: message)
+                    throw ConfigError(.environmentNotFound, message: message)
                 }
                 warnings.append(message)
             }

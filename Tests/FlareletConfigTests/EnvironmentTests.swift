@@ -122,7 +122,7 @@ struct EnvironmentTests {
                 ```
                 """
         )
-        #expect(error.message.hasPrefix(#"No environment found in configuration with name "qa"."#))
+        #expect(error.description.hasPrefix(#"No environment found in configuration with name "qa"."#))
     }
 
     @Test func missingEnvironmentWithoutAnyEnvironmentsIsAWarning() throws {
