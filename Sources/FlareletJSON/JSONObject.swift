@@ -57,12 +57,46 @@ public struct JSONObject: Sendable, Hashable {
             self.keys.append(key)
             return
         }
-        // Integer-like keys precede all others, ascending.
-        var position = 0
-        while position < self.keys.count, let other = Self.arrayIndex(self.keys[position]), other < index {
-            position += 1
+        // Integer-like keys are an ascending prefix of `keys`: binary-search the insertion point.
+        var low = 0
+        var high = self.keys.count
+        while low < high {
+            let middle = (low + high) / 2
+            if let other = Self.arrayIndex(self.keys[middle]), other < index {
+                low = middle + 1
+            } else {
+                high = middle
+            }
         }
-        self.keys.insert(key, at: position)
+        self.keys.insert(key, at: low)
+    }
+
+    /// Builds an object from parsed members in source order, with the same result as assigning them one by one,
+    /// in O(n log n) even for adversarial key orders (the parser's path).
+    init(parsedMembers members: [(String, JSONValue)]) {
+        var storage: [String: JSONValue] = [:]
+        storage.reserveCapacity(members.count)
+        var indexKeys: [(index: UInt32, key: String)] = []
+        var otherKeys: [String] = []
+        otherKeys.reserveCapacity(members.count)
+        var indexKeysSorted = true
+        for (key, value) in members {
+            // A duplicate key keeps its first position and takes the last value.
+            guard storage.updateValue(value, forKey: key) == nil else { continue }
+            if let index = Self.arrayIndex(key) {
+                if let last = indexKeys.last, last.index > index { indexKeysSorted = false }
+                indexKeys.append((index, key))
+            } else {
+                otherKeys.append(key)
+            }
+        }
+        if indexKeys.isEmpty {
+            self.keys = otherKeys
+        } else {
+            if !indexKeysSorted { indexKeys.sort { $0.index < $1.index } }
+            self.keys = indexKeys.map(\.key) + otherKeys
+        }
+        self.storage = storage
     }
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {

@@ -1,8 +1,7 @@
-// Placeholder API; the implementation is being written (parser + JSON.stringify-exact serializer).
-
 /// A JSON text could not be parsed.
 public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// A human-readable message, e.g. `Unexpected end of JSON input` or `Unexpected token 'o' at position 1`.
+    /// A human-readable message, e.g. `Unexpected end of JSON input` or `Unexpected token 'o', "not json" is not valid
+    /// JSON`: V8's wording, whose positions count UTF-16 code units.
     public var message: String
     /// Byte offset in the input where the problem was found.
     public var offset: Int
@@ -16,22 +15,48 @@ public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible
 extension JSONValue {
     /// Parses any JSON text (RFC 8259; top-level scalars allowed; surrounding JSON whitespace allowed) the way
     /// `JSON.parse` does: numbers become doubles, objects are built by assignment (``JSONObject``).
+    ///
+    /// Invalid UTF-8 is decoded with U+FFFD replacement (as `TextDecoder` does before `JSON.parse`); a `\u` escape
+    /// of a lone surrogate also becomes U+FFFD, since a Swift string cannot hold one. A byte-order mark is not
+    /// skipped (`JSON.parse` rejects it too). Unlike V8, nesting deeper than 512 arrays/objects is rejected.
+    /// - Parameter bytes: the UTF-8 encoded JSON text.
+    /// - Throws: ``JSONParseError`` with V8's message and the byte offset of the problem.
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
-        fatalError("not implemented yet")
+        let contiguous = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(JSONParseError) -> JSONValue in
+                var parser = JSONParser(bytes: buffer)
+                return try parser.parseDocument()
+            }
+        }
+        if let contiguous { return try contiguous.get() }
+        return try self.parse(Array(bytes))
     }
 
     /// Parses a JSON string.
+    /// - Parameter text: the JSON text.
+    /// - Throws: ``JSONParseError``.
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
-        try self.parse(Array(text.utf8))
+        try self.parse(text.utf8)
     }
 
     /// `JSON.stringify(value)`: compact text, byte for byte what JavaScript prints.
     public func stringify() -> String {
-        fatalError("not implemented yet")
+        String(decoding: self.stringifiedBytes(), as: UTF8.self)
     }
 
-    /// `JSON.stringify(value, null, indent)`.
+    /// `JSON.stringify(value, null, indent)`: one line per element or member, `indent` spaces per level (clamped to
+    /// 10; 0 or less gives compact output), `": "` after keys, `[]` and `{}` for empty containers.
+    /// - Parameter indent: spaces per nesting level.
     public func stringify(indent: Int) -> String {
-        fatalError("not implemented yet")
+        var writer = JSONWriter(indent: indent)
+        writer.write(self)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// The UTF-8 bytes of `JSON.stringify(value)` (what gets signed, hashed or stored).
+    public func stringifiedBytes() -> [UInt8] {
+        var writer = JSONWriter()
+        writer.write(self)
+        return writer.bytes
     }
 }

@@ -1,0 +1,304 @@
+import FlareletJSON
+import Foundation
+
+/// Locating, loading and resolving `wrangler.toml` (spec sections 5 and 7.13).
+public enum WranglerConfig {
+    /// The file Flarelet reads.
+    public static let fileName = "wrangler.toml"
+
+    /// Searches `directory` and then each parent for `wrangler.toml`.
+    ///
+    /// - Parameters:
+    ///   - directory: Where to start; relative paths resolve against the current working directory.
+    ///   - toDefine: The end of the error sentence, e.g. `"your D1 database"` for the `d1` commands.
+    /// - Returns: The absolute path of the file found.
+    /// - Throws: ``ConfigError`` `No configuration file found. Create a wrangler.toml file to define <toDefine>.`
+    public static func find(startingAt directory: String, toDefine: String = "your Worker") throws(ConfigError) -> String {
+        var current = Paths.absolute(directory, relativeTo: FileManager.default.currentDirectoryPath)
+        while true {
+            let candidate = Paths.join(current, self.fileName)
+            if self.isRegularFile(candidate) {
+                return candidate
+            }
+            if current == "/" { break }
+            current = Paths.directory(of: current)
+        }
+        throw ConfigError(
+            .noConfigurationFile,
+            message: "No configuration file found. Create a \(self.fileName) file to define \(toDefine)."
+        )
+    }
+
+    /// Reads, validates and resolves a configuration file.
+    ///
+    /// - Parameters:
+    ///   - path: The configuration file; relative paths resolve against `workingDirectory`. Messages name the file
+    ///     exactly as given here.
+    ///   - env: The `--env` value (`nil` or empty for the top level).
+    ///   - cliVars: `--var` arguments, each `KEY:VALUE` (split at the first `:`).
+    ///   - persistTo: `--persist-to`, resolved against `workingDirectory`.
+    ///   - workingDirectory: The directory relative paths resolve against (default: the process's).
+    ///   - processEnvironment: The environment `${VAR}` expansion in `.env` files falls back to, and where
+    ///     `CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV` is read (default: the process's). It never becomes bindings.
+    /// - Throws: ``ConfigError`` for unreadable files, invalid TOML or values, an unknown environment and bad `--var`s.
+    public static func load(
+        path: String,
+        env: String?,
+        cliVars: [String] = [],
+        persistTo: String? = nil,
+        workingDirectory: String? = nil,
+        processEnvironment: [String: String]? = nil
+    ) throws(ConfigError) -> ResolvedConfig {
+        let workingDirectory = workingDirectory ?? FileManager.default.currentDirectoryPath
+        let parsedCLIVars = try self.parseCLIVars(cliVars)
+        let absolutePath = Paths.absolute(path, relativeTo: workingDirectory)
+        let text = try self.readText(absolutePath, displayName: path)
+        let raw = try RawConfig.parse(text: text, file: path, directory: Paths.directory(of: absolutePath))
+        return try self.resolve(
+            raw,
+            configPath: absolutePath,
+            env: env,
+            cliVars: parsedCLIVars,
+            persistTo: persistTo,
+            workingDirectory: workingDirectory,
+            processEnvironment: processEnvironment ?? ProcessInfo.processInfo.environment
+        )
+    }
+
+    /// Splits `--var` arguments at their first `:`.
+    ///
+    /// - Throws: ``ConfigError`` naming `--var` when an argument has no `:` or an empty key.
+    public static func parseCLIVars(_ arguments: [String]) throws(ConfigError) -> [(name: String, value: String)] {
+        var result: [(name: String, value: String)] = []
+        for argument in arguments {
+            guard let colon = argument.firstIndex(of: ":"), colon != argument.startIndex else {
+                throw ConfigError(
+                    .invalidArgument,
+                    message: "Invalid --var \(KeyPathText.quoted(argument)): expected KEY:VALUE (split at the first \":\")"
+                )
+            }
+            result.append((name: String(argument[..<colon]), value: String(argument[argument.index(after: colon)...])))
+        }
+        return result
+    }
+
+    /// Selects the environment of a parsed configuration and applies spec 5.3–5.5 and 7 (state location).
+    ///
+    /// - Parameters:
+    ///   - raw: The parsed configuration; `.dev.vars` and `.env` files are looked up in `raw.directory`.
+    ///   - configPath: The absolute path of the configuration file.
+    ///   - env: The `--env` value (`nil` or empty for the top level).
+    ///   - cliVars: Parsed `--var` values (see ``parseCLIVars(_:)``).
+    ///   - persistTo: `--persist-to`, resolved against `workingDirectory`.
+    ///   - workingDirectory: The absolute directory relative paths resolve against.
+    ///   - processEnvironment: Used only for `${VAR}` expansion in `.env` files and the
+    ///     `CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV` switch.
+    public static func resolve(
+        _ raw: RawConfig,
+        configPath: String,
+        env: String?,
+        cliVars: [(name: String, value: String)] = [],
+        persistTo: String? = nil,
+        workingDirectory: String,
+        processEnvironment: [String: String] = [:]
+    ) throws(ConfigError) -> ResolvedConfig {
+        let envName = (env?.isEmpty ?? true) ? nil : env
+        var warnings = raw.warnings
+        if Paths.lastComponent(configPath) == self.fileName {
+            for preferred in ["wrangler.json", "wrangler.jsonc"] where self.isRegularFile(Paths.join(raw.directory, preferred)) {
+                warnings.append(
+                    "Found \(preferred) next to \(self.fileName): wrangler would use \(preferred) instead, "
+                        + "but Flarelet reads \(self.fileName)."
+                )
+                break
+            }
+        }
+
+        // 5.3: select the scope and apply inheritance.
+        let top = raw.topLevel
+        var scope = top
+        var name = top.name
+        if let envName {
+            if let selected = raw.environment(named: envName) {
+                warnings += selected.warnings
+                scope = selected
+                name = selected.name ?? top.name.map { "\($0)-\(envName)" }
+                scope.main = selected.has("main") ? selected.main : top.main
+                scope.compatibilityDate = selected.has("compatibility_date") ? selected.compatibilityDate : top.compatibilityDate
+                scope.compatibilityFlags = selected.has("compatibility_flags") ? selected.compatibilityFlags : top.compatibilityFlags
+                scope.crons = selected.has("triggers") ? selected.crons : top.crons
+                for field in ConfigKeys.notInheritable where top.has(field) && !selected.has(field) {
+                    warnings.append(
+                        "\"\(field)\" exists at the top level, but not on \"env.\(envName)\".\n"
+                            + "This is not what you probably want, since \"\(field)\" is not inherited by environments.\n"
+                            + "Please add \"\(field)\" to \"env.\(envName)\"."
+                    )
+                }
+            } else {
+                let message = self.noEnvironmentMessage(envName, available: raw.environments.compactMap(\.envName))
+                guard raw.environments.isEmpty else {
+                    throw ConfigError(.environmentNotFound, message: message)
+                }
+                warnings.append(message)
+            }
+        }
+        guard let name else {
+            throw ConfigError(
+                .missingKey,
+                file: raw.file,
+                keyPath: "name",
+                message: "missing required field \"name\": add name = \"<worker name>\" at the top level"
+            )
+        }
+
+        // 5.5: .dev.vars, else .env files; then --var.
+        let devVars = try self.loadDevVars(directory: raw.directory, envName: envName, processEnvironment: processEnvironment)
+        warnings += devVars.warnings
+        var secrets = devVars.values
+        var vars = scope.vars ?? []
+        if let required = scope.requiredSecrets {
+            let varNames = Set(vars.map(\.name))
+            secrets = secrets.filter { required.contains($0.name) || varNames.contains($0.name) }
+            let provided = Set(secrets.map(\.name)).union(cliVars.map(\.name))
+            let missing = required.filter { !provided.contains($0) }
+            if !missing.isEmpty {
+                warnings.append("Missing required secrets: " + missing.joined(separator: ", "))
+            }
+        }
+        for secret in secrets {
+            self.set(secret.name, .string(secret.value), in: &vars)
+        }
+        for cliVar in cliVars {
+            self.set(cliVar.name, .string(cliVar.value), in: &vars)
+        }
+        let cliNames = Set(cliVars.map(\.name))
+        var secretNames: [String] = []
+        for secret in secrets where !cliNames.contains(secret.name) && !secretNames.contains(secret.name) {
+            secretNames.append(secret.name)
+        }
+
+        let persistRoot =
+            persistTo.map { Paths.absolute($0, relativeTo: workingDirectory) }
+            ?? Paths.join(Paths.join(raw.directory, ".flarelet"), "state")
+
+        return ResolvedConfig(
+            configPath: configPath,
+            directory: raw.directory,
+            name: name,
+            main: scope.main,
+            compatibilityDate: scope.compatibilityDate,
+            compatibilityFlags: scope.compatibilityFlags ?? [],
+            envName: envName,
+            vars: vars,
+            secretNames: secretNames,
+            devVarsFiles: devVars.files,
+            d1Databases: scope.d1Databases ?? [],
+            kvNamespaces: scope.kvNamespaces ?? [],
+            crons: scope.crons ?? [],
+            dev: raw.dev,
+            warnings: warnings,
+            persistRoot: persistRoot
+        )
+    }
+
+    // MARK: - Helpers
+
+    static func noEnvironmentMessage(_ envName: String, available: [String]) -> String {
+        var lines = [
+            "No environment found in configuration with name \"\(envName)\".",
+            "Before using `--env=\(envName)` there should be an equivalent environment section in the configuration.",
+        ]
+        if !available.isEmpty {
+            let names = available.map(KeyPathText.quoted).joined(separator: ",")
+            lines.append("The available configured environment names are: [\(names)]")
+        }
+        lines += [
+            "",
+            "Consider adding an environment configuration section to the \(self.fileName) file:",
+            "```",
+            "[env.\(envName)]",
+            "```",
+        ]
+        return lines.joined(separator: "\n")
+    }
+
+    private static func set(_ name: String, _ value: JSONValue, in vars: inout [(name: String, value: JSONValue)]) {
+        if let index = vars.firstIndex(where: { $0.name == name }) {
+            vars[index].value = value
+        } else {
+            vars.append((name: name, value: value))
+        }
+    }
+
+    private struct DevVars {
+        var values: [(name: String, value: String)] = []
+        var files: [String] = []
+        var warnings: [String] = []
+    }
+
+    private static func loadDevVars(
+        directory: String,
+        envName: String?,
+        processEnvironment: [String: String]
+    ) throws(ConfigError) -> DevVars {
+        var result = DevVars()
+        let devVarsCandidates = (envName.map { [".dev.vars.\($0)"] } ?? []) + [".dev.vars"]
+        for candidate in devVarsCandidates {
+            let path = Paths.join(directory, candidate)
+            guard self.isRegularFile(path) else { continue }
+            let parsed = DotEnv.parse(try self.readText(path, displayName: path), file: candidate)
+            result.files.append(path)
+            result.warnings += parsed.warnings
+            for entry in parsed.entries {
+                self.set(entry.key, entry.value, in: &result.values)
+            }
+            return result
+        }
+        guard processEnvironment["CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV"] != "false" else { return result }
+        var dotEnvCandidates = [".env", ".env.local"]
+        if let envName {
+            dotEnvCandidates += [".env.\(envName)", ".env.\(envName).local"]
+        }
+        for candidate in dotEnvCandidates {
+            let path = Paths.join(directory, candidate)
+            guard self.isRegularFile(path) else { continue }
+            let parsed = DotEnv.parse(try self.readText(path, displayName: path), file: candidate)
+            result.files.append(path)
+            result.warnings += parsed.warnings
+            for entry in parsed.entries {
+                var value = entry.value
+                if entry.quote != "'" {
+                    let known = result.values
+                    value = DotEnv.expand(value) { name in
+                        known.last(where: { $0.name == name })?.value ?? processEnvironment[name]
+                    }
+                }
+                self.set(entry.key, value, in: &result.values)
+            }
+        }
+        return result
+    }
+
+    private static func set(_ name: String, _ value: String, in values: inout [(name: String, value: String)]) {
+        if let index = values.firstIndex(where: { $0.name == name }) {
+            values[index].value = value
+        } else {
+            values.append((name: name, value: value))
+        }
+    }
+
+    static func isRegularFile(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+    }
+
+    static func readText(_ path: String, displayName: String) throws(ConfigError) -> String {
+        guard self.isRegularFile(path) else {
+            throw ConfigError(.unreadableFile, message: "Could not read \(displayName): no such file")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(.unreadableFile, message: "Could not read \(displayName): permission denied or I/O error")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
