@@ -108,6 +108,23 @@ struct MetaTests {
         }
     }
 
+    @Test func resultJSONText() async throws {
+        try await withDatabase { database in
+            try await database.run("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, r REAL, b BLOB, n)")
+            try await database.run("INSERT INTO t (v, r, b, n) VALUES ('x\"y', 2.5, x'0102', NULL)")
+            var result = try await database.prepare("SELECT * FROM t").all()
+            // duration and rows_read are not deterministic; pin them to check the rest byte for byte.
+            result.meta.duration = 0.25
+            result.meta.rowsRead = 1
+            #expect(
+                result.json.stringify()
+                    == #"{"success":true,"meta":{"served_by":"miniflare.db","duration":0.25,"changes":0,"last_row_id":1,"#
+                    + #""changed_db":false,"size_after":8192,"rows_read":1,"rows_written":0},"#
+                    + #""results":[{"id":1,"v":"x\"y","r":2.5,"b":[1,2],"n":null}]}"#
+            )
+        }
+    }
+
     @Test func writeResultJSONHasAnEmptyResultsArray() async throws {
         try await withDatabase { database in
             let result = try await database.run("CREATE TABLE t (x)")

@@ -76,6 +76,9 @@ struct TypeMappingTests {
         (.object(["a": 1]), "D1_TYPE_ERROR: Type 'object' not supported for value '[object Object]'"),
         (.array(["a", "b"]), "D1_TYPE_ERROR: Type 'object' not supported for value 'a,b'"),
         (.array([.bool(true)]), "D1_TYPE_ERROR: Type 'object' not supported for value 'true'"),
+        (.array([1, 300]), "D1_TYPE_ERROR: Type 'object' not supported for value '1,300'"),
+        (.array([1.5]), "D1_TYPE_ERROR: Type 'object' not supported for value '1.5'"),
+        (.array([-1]), "D1_TYPE_ERROR: Type 'object' not supported for value '-1'"),
     ])
     func unsupportedJavaScriptValues(value: JSONValue?, message: String) async throws {
         try await withDatabase { database in
