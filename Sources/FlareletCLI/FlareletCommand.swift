@@ -46,8 +46,7 @@ enum Console {
     }
 
     static func out(_ message: String) {
-        print(message)
-        fflush(stdout)
+        FileHandle.standardOutput.write(Data((message + "\n").utf8))
     }
 }
 
@@ -64,5 +63,12 @@ extension AsyncParsableCommand {
             Console.error("\(error)")
             throw ExitCode(1)
         }
+    }
+}
+
+/// Entry point for the `flarelet` executable.
+public enum FlareletMain {
+    public static func run() async {
+        await FlareletCommand.main()
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlareletCore
 import FlareletWorkers
 
 struct Workers: ParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 public import FlareletCore
+import FlareletJSON
 public import FlareletCron
 public import ServiceLifecycle
 

@@ -1,5 +1,7 @@
 import Foundation
 public import FlareletCore
+import FlareletJSON
+import Logging
 
 /// What the dev server answers before a request reaches the worker: wrangler's manual scheduled-trigger paths
 /// (`/cdn-cgi/handler/scheduled` and its aliases, `/__scheduled` with `--test-scheduled`).
@@ -58,7 +60,7 @@ public struct DevRouter: Sendable {
     }
 
     private func checkHost(_ request: WorkerRequest) -> WorkerResponse? {
-        let allowed: Set<String> = ["localhost", "127.0.0.1", "[::1]", "::1", "0.0.0.0"].union(self.allowedHosts)
+        let allowed: Set<String> = Set(["localhost", "127.0.0.1", "[::1]", "::1", "0.0.0.0"]).union(self.allowedHosts)
         func hostName(_ value: String) -> String {
             var text = Substring(value)
             if let scheme = text.range(of: "://") { text = text[scheme.upperBound...] }

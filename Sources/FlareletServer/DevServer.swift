@@ -2,11 +2,13 @@ import Foundation
 import FlareletConfig
 public import FlareletCore
 import FlareletCron
+import HTTPTypes
 import Hummingbird
 public import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import UnixSignals
 
 /// Options of `flarelet dev`.
 public struct DevOptions: Sendable {

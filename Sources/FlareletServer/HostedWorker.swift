@@ -1,6 +1,7 @@
 import Foundation
 public import FlareletConfig
 public import FlareletCore
+import FlareletJSON
 import FlareletCron
 import FlareletD1
 import FlareletKV

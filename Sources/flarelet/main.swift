@@ -1,3 +1,3 @@
 import FlareletCLI
 
-await FlareletCommand.main()
+await FlareletMain.run()
