@@ -1,5 +1,5 @@
 import Foundation
-public import Logging
+import Logging
 
 /// How the host runs a worker's handlers: the same code path serves `flarelet dev`, `flarelet cron trigger` and
 /// the in-process test harness, so tests see exactly what a real request sees.

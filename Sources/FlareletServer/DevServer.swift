@@ -66,6 +66,9 @@ struct WorkerResponder: HTTPResponder {
         for field in request.headers {
             headers.append(field.name.rawName, field.value)
         }
+        if headers["Host"] == nil, let authority = request.head.authority {
+            headers["Host"] = authority
+        }
         if headers["CF-Connecting-IP"] == nil, let peer = context.peerAddress {
             headers["CF-Connecting-IP"] = peer
         }

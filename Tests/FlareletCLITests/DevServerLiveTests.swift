@@ -49,9 +49,9 @@ struct DevServerLiveTests {
             unknown.body
                 == #""/cdn-cgi/handler/x" is not a valid handler. Did you mean to use "/cdn-cgi/handler/scheduled" or "/cdn-cgi/handler/email"?"#
         )
-        let badHost = try await httpRequest("GET", server.url + "/cdn-cgi/handler/scheduled", headers: ["Host": "evil.example"])
-        #expect(badHost.status == 403)
-        #expect(badHost.body == "Invalid Host header")
+        let badOrigin = try await httpRequest("GET", server.url + "/cdn-cgi/handler/scheduled", headers: ["Origin": "http://evil.example"])
+        #expect(badOrigin.status == 403)
+        #expect(badOrigin.body == "Invalid Origin header")
         let testScheduled = try await httpRequest("GET", server.url + "/__scheduled?cron=*+*+*+*+*")
         #expect(testScheduled.status == 200)
         #expect(testScheduled.body == "Ran scheduled event")
