@@ -52,6 +52,14 @@ public struct CronScheduler: Service {
                 break
             }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            let now = self.clock.now()
+            if now.timeIntervalSince(next.time) >= 60 {
+                // Woke up late (process paused, machine asleep): skip what was missed and recompute so that a cron
+                // due in the current minute still fires.
+                let minute = (now.timeIntervalSince1970 / 60).rounded(.down) * 60
+                after = Date(timeIntervalSince1970: minute - 0.001)
+                continue
+            }
             let scheduledTime = next.time.epochMilliseconds
             for cron in next.crons {
                 await self.fire(cron.text, scheduledTime)
