@@ -1,5 +1,5 @@
-import Foundation
 public import FlareletJSON
+import Foundation
 
 /// HTTP header fields: ordered, case-insensitive names, repeated names allowed (like the Fetch `Headers` class,
 /// but keeping each field separately).

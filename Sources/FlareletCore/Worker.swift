@@ -1,5 +1,5 @@
-public import Logging
 public import FlareletJSON
+public import Logging
 
 /// A Cloudflare-style worker written in Swift.
 ///

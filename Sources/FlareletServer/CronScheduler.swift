@@ -1,7 +1,7 @@
-import Foundation
 public import FlareletCore
-import FlareletJSON
 public import FlareletCron
+import FlareletJSON
+import Foundation
 public import ServiceLifecycle
 
 /// Fires a worker's crons on their UTC schedule, reading time from an injectable clock.

@@ -1,6 +1,6 @@
-import Foundation
 public import FlareletCore
 import FlareletJSON
+import Foundation
 import Logging
 
 /// What the dev server answers before a request reaches the worker: wrangler's manual scheduled-trigger paths

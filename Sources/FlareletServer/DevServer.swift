@@ -1,7 +1,7 @@
-import Foundation
 import FlareletConfig
 public import FlareletCore
 import FlareletCron
+import Foundation
 import HTTPTypes
 import Hummingbird
 public import Logging

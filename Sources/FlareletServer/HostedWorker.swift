@@ -1,10 +1,10 @@
-import Foundation
 public import FlareletConfig
 public import FlareletCore
-import FlareletJSON
 import FlareletCron
 import FlareletD1
+import FlareletJSON
 import FlareletKV
+import Foundation
 public import Logging
 
 /// One worker with its bindings opened from a resolved `wrangler.toml`: what `flarelet dev` serves and what

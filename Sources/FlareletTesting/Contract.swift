@@ -1,6 +1,6 @@
-import Foundation
 public import FlareletCore
 public import FlareletJSON
+import Foundation
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -1,5 +1,5 @@
-import Foundation
 public import FlareletCore
+import Foundation
 
 /// A fake clock for tests: time stands still until the test moves it.
 ///

@@ -120,7 +120,10 @@ struct DevServerLiveTests {
         let started = Date()
         var fired = false
         while Date().timeIntervalSince(started) < 62 {
-            if server.stderr.contains("[cron] minutely \"* * * * *\" at ") { fired = true; break }
+            if server.stderr.contains("[cron] minutely \"* * * * *\" at ") {
+                fired = true
+                break
+            }
             try await Task.sleep(nanoseconds: 200_000_000)
         }
         #expect(server.stop() == 0)

@@ -160,7 +160,12 @@ final class LiveServer: @unchecked Sendable {
 }
 
 /// One HTTP request with URLSession.
-func httpRequest(_ method: String, _ url: String, headers: [String: String] = [:], body: String? = nil) async throws -> (
+func httpRequest(
+    _ method: String,
+    _ url: String,
+    headers: [String: String] = [:],
+    body: String? = nil
+) async throws -> (
     status: Int, headers: [String: String], body: String
 ) {
     var request = URLRequest(url: URL(string: url)!)

@@ -88,7 +88,10 @@ struct CronSchedulerTests {
         let running = LockedValue(0)
         let maxRunning = LockedValue(0)
         let scheduler = CronScheduler(crons: [try CronExpression(parsing: "* * * * *")], clock: clock) { cron, time in
-            let now = running.withLock { $0 += 1; return $0 }
+            let now = running.withLock {
+                $0 += 1
+                return $0
+            }
             maxRunning.withLock { $0 = max($0, now) }
             log.record(cron, time)
             await gate.wait()

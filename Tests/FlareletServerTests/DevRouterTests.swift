@@ -57,7 +57,10 @@ struct DevRouterTests {
     @Test func scheduledHandlerPassesCronAndTime() async throws {
         let worker = RecordingWorker()
         let (hosted, directory) = try hostedWorker(worker, clock: TestClock())
-        defer { hosted.close(); _ = directory }
+        defer {
+            hosted.close()
+            _ = directory
+        }
         let router = DevRouter(hosted: hosted)
         let response = await get(router, "/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=1767225600000")
         #expect(response.status == 200)
@@ -71,7 +74,10 @@ struct DevRouterTests {
         let worker = RecordingWorker()
         let clock = TestClock()
         let (hosted, directory) = try hostedWorker(worker, clock: clock)
-        defer { hosted.close(); _ = directory }
+        defer {
+            hosted.close()
+            _ = directory
+        }
         let response = await get(DevRouter(hosted: hosted), "/cdn-cgi/local/scheduled")
         #expect(response.text == "ok")
         #expect(worker.log.withLock { $0.first?.cron } == "")
@@ -88,7 +94,10 @@ struct DevRouterTests {
     ])
     func outcomes(path: String, status: Int, body: String) async throws {
         let (hosted, directory) = try hostedWorker(RecordingWorker(), clock: TestClock())
-        defer { hosted.close(); _ = directory }
+        defer {
+            hosted.close()
+            _ = directory
+        }
         let response = await get(DevRouter(hosted: hosted), path)
         #expect(response.status == status)
         #expect(response.text == body)
@@ -97,14 +106,20 @@ struct DevRouterTests {
     @Test func parseIntLikeJavaScript() async throws {
         let worker = RecordingWorker()
         let (hosted, directory) = try hostedWorker(worker, clock: TestClock())
-        defer { hosted.close(); _ = directory }
+        defer {
+            hosted.close()
+            _ = directory
+        }
         _ = await get(DevRouter(hosted: hosted), "/cdn-cgi/handler/scheduled?time=123abc")
         #expect(worker.log.withLock { $0.first?.time } == 123)
     }
 
     @Test func workerWithoutScheduledHandlerIsAnException() async throws {
         let (hosted, directory) = try hostedWorker(NoScheduledWorker(), clock: TestClock())
-        defer { hosted.close(); _ = directory }
+        defer {
+            hosted.close()
+            _ = directory
+        }
         let response = await get(DevRouter(hosted: hosted), "/cdn-cgi/handler/scheduled")
         #expect(response.status == 500)
         #expect(response.text == "exception")
@@ -112,7 +127,10 @@ struct DevRouterTests {
 
     @Test func unknownHandlerAndForeignHosts() async throws {
         let (hosted, directory) = try hostedWorker(RecordingWorker(), clock: TestClock())
-        defer { hosted.close(); _ = directory }
+        defer {
+            hosted.close()
+            _ = directory
+        }
         let router = DevRouter(hosted: hosted)
         let unknown = await get(router, "/cdn-cgi/handler/email2")
         #expect(unknown.status == 404)
@@ -131,7 +149,10 @@ struct DevRouterTests {
     @Test func testScheduledPathOnlyWithTheFlag() async throws {
         let worker = RecordingWorker()
         let (hosted, directory) = try hostedWorker(worker, clock: TestClock())
-        defer { hosted.close(); _ = directory }
+        defer {
+            hosted.close()
+            _ = directory
+        }
         let off = await get(DevRouter(hosted: hosted), "/__scheduled?cron=x")
         #expect(off.text.hasPrefix("GET http://localhost:8787/__scheduled?cron=x"))
         let on = await get(DevRouter(hosted: hosted, testScheduled: true), "/__scheduled?cron=x")
@@ -142,7 +163,10 @@ struct DevRouterTests {
 
     @Test func workerExceptionBecomes500() async throws {
         let (hosted, directory) = try hostedWorker(RecordingWorker(), clock: TestClock())
-        defer { hosted.close(); _ = directory }
+        defer {
+            hosted.close()
+            _ = directory
+        }
         let response = await get(DevRouter(hosted: hosted), "/throw")
         #expect(response.status == 500)
         #expect(response.text == "Worker threw exception")
