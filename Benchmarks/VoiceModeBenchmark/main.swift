@@ -139,8 +139,10 @@ func runBenchmark() async throws {
     print("  baseline: INSERT through SQLiteD1Database   \(format(baseline.perSecond)) events/s (\(baseline.count) events)")
     print("  worker:   accepted events, sequential       \(format(worker.perSecond)) events/s (\(worker.count) events)")
     print("  worker:   accepted events, \(inFlight) in flight       \(format(concurrentRate)) events/s (\(concurrentCount) events)")
-    print("  ratio worker / baseline: \(String(format: "%.3f", worker.perSecond / baseline.perSecond)) sequential, "
-        + "\(String(format: "%.3f", concurrentRate / baseline.perSecond)) with \(inFlight) in flight")
+    print(
+        "  ratio worker / baseline: \(String(format: "%.3f", worker.perSecond / baseline.perSecond)) sequential, "
+            + "\(String(format: "%.3f", concurrentRate / baseline.perSecond)) with \(inFlight) in flight"
+    )
     if rejected > 0 {
         print("  WARNING: \(rejected) requests were not accepted")
     }

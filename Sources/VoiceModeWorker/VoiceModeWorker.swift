@@ -132,7 +132,7 @@ public struct VoiceModeWorker: Worker {
         )
         do {
             _ = try await insert.run()
-        } catch where Self.isDuplicateEventID(error) {
+        } catch let error where Self.isDuplicateEventID(error) {
             return Self.alreadyRecorded
         }
         try await Self.incrementRateLimit(kv, key: idKey)
