@@ -134,6 +134,8 @@ func runBenchmark() async throws {
     let concurrentRate = Double(concurrentCount) / concurrentSeconds
 
     kv.close()
+    baselineDatabase.close()
+    workerDatabase.close()
 
     print("VoiceMode telemetry benchmark (file-backed SQLite D1 + LMDB KV, \(Int(phaseSeconds)) s per phase)")
     print("  baseline: INSERT through SQLiteD1Database   \(format(baseline.perSecond)) events/s (\(baseline.count) events)")

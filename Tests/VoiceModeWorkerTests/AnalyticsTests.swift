@@ -102,7 +102,7 @@ struct AnalyticsTests {
 
     @Test func seedQueriesAnswerFromStoredEvents() async throws {
         let now = Date()
-        try await withVoiceMode(now: now) { fixture in
+        try await withVoiceMode(now: now) { fixture async throws in
             try await self.seed(fixture, now: now)
             let db = fixture.database
 

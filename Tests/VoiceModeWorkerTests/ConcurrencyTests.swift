@@ -27,7 +27,7 @@ struct ConcurrencyTests {
     }
 
     @Test func sixtyFourConcurrentRequestsForOneTelemetryIDAcceptExactlyTen() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let tid = newTelemetryID()
             let responses = await self.concurrently(64, fixture) { index in
                 (payload(eventID: "c\(index)", telemetryID: tid), "10.0.0.1")
@@ -43,7 +43,7 @@ struct ConcurrencyTests {
     }
 
     @Test func concurrentRequestsFromOneIPAcceptExactlyAHundred() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let responses = await self.concurrently(130, fixture) { index in
                 (payload(eventID: "ip\(index)", telemetryID: newTelemetryID()), "10.0.0.2")
             }
@@ -56,7 +56,7 @@ struct ConcurrencyTests {
     }
 
     @Test func sixteenConcurrentDuplicatesStoreOneRowAndAllAnswer200() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let tid = newTelemetryID()
             let responses = await self.concurrently(16, fixture) { _ in
                 (payload(eventID: "dup-event", telemetryID: tid), "10.0.0.3")
@@ -70,7 +70,7 @@ struct ConcurrencyTests {
     }
 
     @Test func concurrentDuplicatesFromDifferentClientsStoreOneRow() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             // Different telemetry ids and IPs: only the event_id key is shared.
             let responses = await self.concurrently(16, fixture) { index in
                 (payload(eventID: "shared-event", telemetryID: newTelemetryID()), "10.1.0.\(index)")
@@ -84,7 +84,7 @@ struct ConcurrencyTests {
     }
 
     @Test func manyIndependentClientsAreAllAccepted() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let responses = await self.concurrently(200, fixture) { index in
                 (payload(eventID: "free\(index)", telemetryID: newTelemetryID()), "10.2.\(index / 50).\(index)")
             }

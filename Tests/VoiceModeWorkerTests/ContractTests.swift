@@ -8,7 +8,7 @@ import VoiceModeWorker
 struct ContractTests {
     @Test func voiceModeFixturesPassInProcess() async throws {
         let folder = repositoryRoot.appendingPathComponent("fixtures/voicemode").path
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let runner = ContractRunner(target: InProcessTarget(harness: fixture.harness))
             let results = try await runner.run(folder: folder)
             #expect(results.count == 29)
@@ -23,7 +23,7 @@ struct ContractTests {
     @Test func fixturesRunTwiceAgainstTheSameBindings() async throws {
         // What a persistent dev server sees when the suite is played again: per-run ids keep cases independent.
         let folder = repositoryRoot.appendingPathComponent("fixtures/voicemode").path
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             for _ in 0..<2 {
                 let results = try await ContractRunner(target: InProcessTarget(harness: fixture.harness)).run(folder: folder)
                 let failed = results.filter { !$0.passed }.map { "\($0.file): \($0.failures.joined(separator: "; "))" }

@@ -6,7 +6,7 @@ import VoiceModeWorker
 
 struct RateLimitTests {
     @Test func countersStartAtOneAndCountAcceptedEvents() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let tid = newTelemetryID()
             let ipKey = "rate:ip:" + VoiceModeWorker.ipHash("198.51.100.7")
             #expect(try await fixture.post(payload(eventID: "a", telemetryID: tid)).status == 200)
@@ -25,7 +25,7 @@ struct RateLimitTests {
     }
 
     @Test func theEleventhEventForOneTelemetryIDIsLimited() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let tid = newTelemetryID()
             for index in 1...10 {
                 let response = await fixture.post(payload(eventID: "e\(index)", telemetryID: tid))
@@ -44,7 +44,7 @@ struct RateLimitTests {
     }
 
     @Test func theHundredAndFirstEventFromOneIPIsLimited() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             for index in 1...100 {
                 let response = await fixture.post(payload(eventID: "ip\(index)", telemetryID: newTelemetryID()), ip: "1.2.3.4")
                 #expect(response.status == 200)
@@ -63,7 +63,7 @@ struct RateLimitTests {
     }
 
     @Test func idLimitWinsWhenBothAreExceeded() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let tid = newTelemetryID()
             try await fixture.kv.put("rate:id:\(tid)", "10", options: KVPutOptions(expirationTtl: 3600))
             try await fixture.kv.put("rate:ip:6694f83c9f476da3", "100", options: KVPutOptions(expirationTtl: 3600))
@@ -75,7 +75,7 @@ struct RateLimitTests {
     }
 
     @Test func counterTTLIsResetByEveryAcceptedEvent() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let tid = newTelemetryID()
             let key = "rate:id:\(tid)"
             #expect(try await fixture.post(payload(eventID: "t1", telemetryID: tid, timestamp: "2026-01-01T00:00:00Z")).status == 200)
@@ -95,7 +95,7 @@ struct RateLimitTests {
     }
 
     @Test func rejectedRequestsDoNotResetTheTTL() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let tid = newTelemetryID()
             let key = "rate:id:\(tid)"
             try await fixture.kv.put(key, "10", options: KVPutOptions(expirationTtl: 3600))
@@ -108,7 +108,7 @@ struct RateLimitTests {
     }
 
     @Test func onlyAcceptedEventsCount() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let tid = newTelemetryID()
             #expect(try await fixture.post(payload(eventID: "dup", telemetryID: tid)).status == 200)
             // Duplicates, validation failures and 500s do not increment.
@@ -121,7 +121,7 @@ struct RateLimitTests {
     }
 
     @Test func upperCaseTelemetryIDIsASeparateCounter() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let lower = newTelemetryID()
             let upper = lower.uppercased()
             try await fixture.kv.put("rate:id:\(lower)", "10", options: KVPutOptions(expirationTtl: 3600))
@@ -143,7 +143,7 @@ struct RateLimitTests {
         ("9.9", 200, "10"),
     ])
     func countersAreReadWithParseInt(stored: String, status: Int, after: String) async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let tid = newTelemetryID()
             try await fixture.kv.put("rate:id:\(tid)", stored, options: KVPutOptions(expirationTtl: 3600))
             let response = await fixture.post(payload(eventID: "p", telemetryID: tid))
@@ -165,7 +165,7 @@ struct RateLimitTests {
 
     @Test(arguments: [nil, ""] as [String?])
     func missingOrEmptyClientIPIsUnknown(header: String?) async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             var headers: Headers = ["Content-Type": "application/json"]
             if let header { headers["CF-Connecting-IP"] = header }
             let response = await fixture.harness.post("/telemetry", json: payload(eventID: "anon"), headers: headers)
@@ -177,7 +177,7 @@ struct RateLimitTests {
     }
 
     @Test func onlyCFConnectingIPIsConsulted() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let headers: Headers = ["CF-Connecting-IP": "::1", "X-Forwarded-For": "1.2.3.4", "X-Real-IP": "1.2.3.4"]
             let response = await fixture.harness.post("/telemetry", json: payload(eventID: "v6"), headers: headers)
             #expect(response.status == 200)

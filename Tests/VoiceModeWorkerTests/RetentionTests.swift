@@ -9,7 +9,7 @@ struct RetentionTests {
     private static let day: TimeInterval = 86_400
 
     @Test func cleanupDeletesEventsCreatedMoreThan90DaysAgo() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let cleanupTime = Date(timeIntervalSince1970: 1_767_232_800)  // 2026-01-01T02:00:00Z
             let tid = newTelemetryID()
             // Events created (server clock) 91 and 89 days before the cleanup run; their client timestamps are an
@@ -41,7 +41,7 @@ struct RetentionTests {
     }
 
     @Test func cutoffIsExactlyNinetyTimesTwentyFourHoursAndStrict() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let now = Date(epochMilliseconds: 1_767_232_800_500)  // 2026-01-01T02:00:00.500Z
             #expect(VoiceModeWorker.retentionCutoff(now: now) == "2025-10-03T02:00:00.500Z")
             for (eventID, createdAt) in [
@@ -62,7 +62,7 @@ struct RetentionTests {
     }
 
     @Test func cleanupUsesCreatedAtNotTheClientTimestamp() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             _ = try await fixture.database.prepare(
                 "INSERT INTO events (event_id, telemetry_id, timestamp, environment, usage, client_ip_hash, created_at) "
                     + "VALUES ('e', 't', '2000-01-01T00:00:00Z', '{}', '{}', 'h', ?)"
@@ -73,7 +73,7 @@ struct RetentionTests {
     }
 
     @Test func cleanupErrorsAreLoggedAndNotRethrown() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             _ = try await fixture.database.prepare("DROP TABLE events").run()
             let outcome = await fixture.harness.scheduled(cron: "0 2 * * *")
             #expect(outcome.isOK)
@@ -86,7 +86,7 @@ struct RetentionTests {
     }
 
     @Test func missingDatabaseBindingIsLoggedToo() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             var env = fixture.env
             env.d1Databases = [:]
             let outcome = await WorkerHarness(worker: VoiceModeWorker(), env: env).scheduled(cron: "0 2 * * *")

@@ -1,12 +1,13 @@
 import Flarelet
 import FlareletTesting
+import Foundation
 import Testing
 import VoiceModeWorker
 
 struct RoutingTests {
     @Test(arguments: ["/telemetry", "/", "/anything/else?x=1", "/telemetry/"])
     func optionsOnAnyPathIsThePreflight(path: String) async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let response = await fixture.harness.fetch("OPTIONS", path, headers: ["Origin": "https://example.com"])
             #expect(response.status == 204)
             #expect(response.body.isEmpty)
@@ -28,7 +29,7 @@ struct RoutingTests {
         ("POST", "/TELEMETRY"),
     ])
     func everythingElseIsNotFound(method: String, path: String) async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let response = await fixture.harness.fetch(
                 method,
                 path,
@@ -45,7 +46,7 @@ struct RoutingTests {
 
     @Test(arguments: ["/foo/telemetry", "/a/b/telemetry", "/x?next=/telemetry"])
     func anyURLEndingInTelemetryIsHandled(path: String) async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let response = await fixture.post(payload(eventID: "suffix-1"), path: path)
             #expect(response.status == 200)
             #expect(response.text == acceptedBody("suffix-1"))
@@ -54,7 +55,7 @@ struct RoutingTests {
     }
 
     @Test func suffixIsTestedOnTheFullURLIncludingHost() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let body = payload(eventID: "host-1").stringify()
             let handled = await fixture.harness.fetch(
                 WorkerRequest(method: "POST", url: "https://voicemode-telemetry.example.workers.dev/telemetry", body: body)
@@ -68,7 +69,7 @@ struct RoutingTests {
     }
 
     @Test func lowerCaseMethodsAreNormalised() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let options = await fixture.harness.fetch(WorkerRequest(method: "options", url: "http://localhost/x"))
             #expect(options.status == 204)
             let post = await fixture.harness.fetch(
@@ -79,7 +80,7 @@ struct RoutingTests {
     }
 
     @Test func requestContentTypeIsNeverChecked() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let response = await fixture.harness.fetch(
                 "POST",
                 "/telemetry",
@@ -92,7 +93,7 @@ struct RoutingTests {
     }
 
     @Test func everyAnswerCarriesTheCORSHeaders() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let tid = newTelemetryID()
             let ok = await fixture.post(payload(eventID: "cors-1", telemetryID: tid))
             #expect(ok.headers == jsonHeaders)

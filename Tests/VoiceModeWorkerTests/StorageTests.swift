@@ -28,7 +28,7 @@ private struct StaleReadDatabase: D1Database {
 
 struct StorageTests {
     @Test func seedExampleIsStoredExactly() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             fixture.clock.set(Date(epochMilliseconds: 1_767_225_600_250))
             let tid = "550e8400-e29b-41d4-a716-446655440000"
             let response = await fixture.post(payload(eventID: "test123", telemetryID: tid, timestamp: "2025-12-31T10:30:00Z"), ip: "1.2.3.4")
@@ -57,7 +57,7 @@ struct StorageTests {
     }
 
     @Test func jsonColumnsKeepReceivedKeyOrderAndAreCompact() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let body = #"""
                 { "event_id" : "order", "telemetry_id" : "550e8400-e29b-41d4-a716-446655440000",
                   "timestamp" : "2025-12-31T10:30:00.123456+00:00",
@@ -81,7 +81,7 @@ struct StorageTests {
     }
 
     @Test func createdAtIsTheServerClockAsAnISOString() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             fixture.clock.set(Date(epochMilliseconds: 1_767_225_600_000 - 86_400_000 + 7))
             #expect(await fixture.post(payload(eventID: "c1", timestamp: "2025-12-31T00:00:00Z")).status == 200)
             let rows = try await fixture.rows("SELECT created_at FROM events")
@@ -90,7 +90,7 @@ struct StorageTests {
     }
 
     @Test func duplicateIsGlobalByEventIDAndIgnoresTheRestOfThePayload() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let first = newTelemetryID()
             #expect(await fixture.post(payload(eventID: "same", telemetryID: first)).status == 200)
             let response = await fixture.post(payload(eventID: "same", telemetryID: newTelemetryID(), timestamp: "2025-12-30"), ip: "9.9.9.9")
@@ -104,7 +104,7 @@ struct StorageTests {
     }
 
     @Test func duplicateIsAnsweredEvenWhenOverTheLimits() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let tid = newTelemetryID()
             for index in 1...10 { #expect(await fixture.post(payload(eventID: "d\(index)", telemetryID: tid)).status == 200) }
             #expect(await fixture.post(payload(eventID: "d11", telemetryID: tid)).status == 429)
@@ -113,7 +113,7 @@ struct StorageTests {
     }
 
     @Test func uniqueFailureOfARacingProcessIsAnsweredAsAlreadyRecorded() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             #expect(await fixture.post(payload(eventID: "raced")).status == 200)
             var env = fixture.env
             env.d1Databases["DB"] = StaleReadDatabase(base: fixture.database)
@@ -134,7 +134,7 @@ struct StorageTests {
 
     @Test(arguments: ["not json", "", "{", #"{"event_id":"x",}"#, "[1,]", "undefined", "{'a':1}"])
     func invalidJSONIsA500WithAMessage(body: String) async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let response = await fixture.post(body: body)
             #expect(response.status == 500)
             #expect(response.headers == jsonHeaders)
@@ -147,7 +147,7 @@ struct StorageTests {
     }
 
     @Test func missingTableIsA500WithTheDatabaseMessage() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             _ = try await fixture.database.prepare("DROP TABLE events").run()
             let response = await fixture.post(payload(eventID: "no-table"))
             #expect(response.status == 500)
@@ -159,7 +159,7 @@ struct StorageTests {
     }
 
     @Test func missingBindingsAreA500() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             var noKV = fixture.env
             noKV.kvNamespaces = [:]
             let withoutKV = WorkerHarness(worker: VoiceModeWorker(), env: noKV)
@@ -179,7 +179,7 @@ struct StorageTests {
     }
 
     @Test func schemaIsIdempotentAndHasTheFourIndexes() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             try await VoiceModeFixture.applySchema(to: fixture.database)
             try await VoiceModeFixture.applySchema(to: fixture.database)
             let indexes = try await fixture.rows(

@@ -100,7 +100,7 @@ private let validationCases: [(body: String, message: String)] = [
 struct ValidationTests {
     @Test(arguments: validationCases)
     func firstFailingRuleIsReported(body: String, message: String) async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let response = await fixture.post(body: body)
             #expect(response.status == 400)
             #expect(response.text == errorBody(message))
@@ -157,7 +157,7 @@ struct ValidationTests {
         "2025-12",
     ])
     func acceptedTimestamps(timestamp: String) async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let response = await fixture.post(payload(eventID: "ts-\(timestamp)", timestamp: timestamp))
             #expect(response.status == 200, "\(timestamp): \(response.text)")
             let stored = try await fixture.rows("SELECT timestamp FROM events WHERE event_id = ?", .text("ts-\(timestamp)"))
@@ -172,7 +172,7 @@ struct ValidationTests {
         ("total_sessions", 1e300),
     ])
     func anyNumberPassesTotalSessions(key: String, value: JSONValue) async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let response = await fixture.post(payload(eventID: "sessions", usage: .object([key: value])))
             #expect(response.status == 200)
         }
@@ -185,7 +185,7 @@ struct ValidationTests {
         "550e8400-E29B-71d4-0716-446655440000",
     ])
     func anyUUIDShapeInAnyCasePasses(telemetryID: String) async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let response = await fixture.post(payload(eventID: "uuid-\(telemetryID)", telemetryID: telemetryID))
             #expect(response.status == 200)
             #expect(try await fixture.kvValue("rate:id:\(telemetryID)") == "1")
@@ -193,7 +193,7 @@ struct ValidationTests {
     }
 
     @Test func unvalidatedFieldsAreFree() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let environment: JSONValue = ["os": "Windows", "version": "9", "installation_method": 5, "mcp_host": .null]
             let usage: JSONValue = ["total_sessions": 1, "provider_usage": "anything"]
             let response = await fixture.post(
@@ -210,7 +210,7 @@ struct ValidationTests {
     }
 
     @Test func byteOrderMarkIsIgnoredLikeRequestJSON() async throws {
-        try await withVoiceMode { fixture in
+        try await withVoiceMode { fixture async throws in
             let text = payload(eventID: "bom").stringify()
             let response = await fixture.harness.fetch(
                 WorkerRequest(method: "POST", url: "http://localhost/telemetry", body: [0xEF, 0xBB, 0xBF] + Array(text.utf8))

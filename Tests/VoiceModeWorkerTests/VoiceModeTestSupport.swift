@@ -22,8 +22,8 @@ let corsFields: [(String, String)] = [
 let jsonHeaders = Headers([("Content-Type", "application/json")] + corsFields)
 /// The exact header list of a 429 answer.
 let rateLimitHeaders = Headers([("Content-Type", "application/json"), ("Retry-After", "3600")] + corsFields)
-/// The exact header list of the 404 answer.
-let notFoundHeaders = Headers([("Content-Type", "text/plain;charset=UTF-8")] + corsFields)
+/// The exact header list of the 404 answer (the runtime adds the string body's Content-Type after the CORS headers).
+let notFoundHeaders = Headers(corsFields + [("Content-Type", "text/plain;charset=UTF-8")])
 
 /// 2026-01-01T00:00:00.000Z, the `TestClock` default.
 let startDate = Date(timeIntervalSince1970: 1_767_225_600)
@@ -110,6 +110,7 @@ struct FixtureError: Error, CustomStringConvertible {
 func withVoiceMode<T>(now: Date = startDate, _ body: (VoiceModeFixture) async throws -> T) async throws -> T {
     let clock = TestClock(now)
     let database = try SQLiteD1Database(path: ":memory:")
+    defer { database.close() }
     try await VoiceModeFixture.applySchema(to: database)
     let kv = MemoryKVNamespace(clock: clock)
     let logs = LogSink()
