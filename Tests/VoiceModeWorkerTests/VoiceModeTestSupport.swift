@@ -1,0 +1,182 @@
+import Flarelet
+import FlareletD1
+import FlareletTesting
+import Foundation
+import Logging
+import Testing
+import VoiceModeWorker
+
+/// The repository root, found from this file's path (`Tests/VoiceModeWorkerTests/<file>`).
+let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+/// The four CORS headers, in the worker's order.
+let corsFields: [(String, String)] = [
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Allow-Methods", "POST, OPTIONS"),
+    ("Access-Control-Allow-Headers", "Content-Type"),
+    ("Access-Control-Max-Age", "86400"),
+]
+
+/// The exact header list of a JSON answer.
+let jsonHeaders = Headers([("Content-Type", "application/json")] + corsFields)
+/// The exact header list of a 429 answer.
+let rateLimitHeaders = Headers([("Content-Type", "application/json"), ("Retry-After", "3600")] + corsFields)
+/// The exact header list of the 404 answer (the runtime adds the string body's Content-Type after the CORS headers).
+let notFoundHeaders = Headers(corsFields + [("Content-Type", "text/plain;charset=UTF-8")])
+
+/// 2026-01-01T00:00:00.000Z, the `TestClock` default.
+let startDate = Date(timeIntervalSince1970: 1_767_225_600)
+
+/// Log lines the worker wrote, with their level.
+final class LogSink: Sendable {
+    private let lines = LockedValue<[(level: Logger.Level, message: String)]>([])
+
+    func append(_ level: Logger.Level, _ message: String) {
+        self.lines.withLock { $0.append((level, message)) }
+    }
+
+    var entries: [(level: Logger.Level, message: String)] { self.lines.withLock { $0 } }
+    var messages: [String] { self.entries.map(\.message) }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let sink: LogSink
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        self.sink.append(event.level, event.message.description)
+    }
+}
+
+/// A worker with fresh bindings: `:memory:` D1 with `schema.sql` applied, in-memory KV and a test clock.
+struct VoiceModeFixture: Sendable {
+    let clock: TestClock
+    let database: SQLiteD1Database
+    let kv: MemoryKVNamespace
+    let logs: LogSink
+    let harness: WorkerHarness
+
+    var env: Env { self.harness.env }
+
+    /// Applies `schema.sql` from the repository root, split like `wrangler d1 execute --file`.
+    static func applySchema(to database: any D1Database) async throws {
+        let schema = try String(contentsOf: repositoryRoot.appendingPathComponent("schema.sql"), encoding: .utf8)
+        _ = try await database.batch(queries: SQLSplitter.split(schema).map { D1Query(sql: $0) })
+    }
+
+    /// POSTs `payload` to `/telemetry` from `ip` (no `CF-Connecting-IP` header when `ip` is `nil`).
+    func post(_ payload: JSONValue, ip: String? = "198.51.100.7", path: String = "/telemetry") async -> WorkerResponse {
+        var headers: Headers = ["Content-Type": "application/json", "User-Agent": "VoiceMode/1.0.0"]
+        if let ip { headers["CF-Connecting-IP"] = ip }
+        return await self.harness.post(path, json: payload, headers: headers)
+    }
+
+    /// POSTs a raw body.
+    func post(body: String, ip: String = "198.51.100.7") async -> WorkerResponse {
+        await self.harness.fetch("POST", "/telemetry", headers: ["Content-Type": "application/json", "CF-Connecting-IP": ip], body: body)
+    }
+
+    /// Rows of `sql` as objects.
+    func rows(_ sql: String, _ bindings: D1Value...) async throws -> [JSONObject] {
+        try await self.database.prepare(sql).bind(bindings).all().results.map(\.object)
+    }
+
+    /// `SELECT COUNT(*)` of `events`, optionally filtered.
+    func eventCount(where condition: String = "1 = 1", _ bindings: D1Value...) async throws -> Int64 {
+        let value = try await self.database.prepare("SELECT COUNT(*) AS n FROM events WHERE \(condition)").bind(bindings).first("n")
+        guard case .integer(let count)? = value else { throw FixtureError("COUNT(*) returned \(String(describing: value))") }
+        return count
+    }
+
+    /// A KV value as text, or `nil`.
+    func kvValue(_ key: String) async throws -> String? {
+        try await self.kv.get(key)
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs `body` with a fresh fixture whose clock starts at `now`.
+func withVoiceMode<T>(now: Date = startDate, _ body: (VoiceModeFixture) async throws -> T) async throws -> T {
+    let clock = TestClock(now)
+    let database = try SQLiteD1Database(path: ":memory:")
+    defer { database.close() }
+    try await VoiceModeFixture.applySchema(to: database)
+    let kv = MemoryKVNamespace(clock: clock)
+    let logs = LogSink()
+    let logger = Logger(label: "voicemode-test") { _ in CapturingLogHandler(sink: logs) }
+    let env = Env(d1Databases: ["DB": database], kvNamespaces: ["KV": kv], clock: clock, logger: logger)
+    let fixture = VoiceModeFixture(
+        clock: clock,
+        database: database,
+        kv: kv,
+        logs: logs,
+        harness: WorkerHarness(worker: VoiceModeWorker(), env: env)
+    )
+    return try await body(fixture)
+}
+
+/// The seed README's example environment, keys in its order.
+let seedEnvironment: JSONValue = [
+    "os": "Linux", "version": "1.0.0", "installation_method": "uv", "mcp_host": "claude-code", "execution_source": "mcp",
+]
+
+/// The seed README's example usage, keys in its order.
+let seedUsage: JSONValue = [
+    "total_sessions": 5,
+    "duration_distribution": ["1-5min": 3, "5-10min": 2],
+    "transport_usage": ["local": 4, "livekit": 1],
+    "provider_usage": ["tts": ["openai": 3, "kokoro": 2], "stt": ["whisper-local": 5]],
+]
+
+/// A fresh lower-case UUID string.
+func newTelemetryID() -> String { UUID().uuidString.lowercased() }
+
+/// A valid event (seed example shape) with its fields overridable; `nil` values of `overrides` delete a field.
+func payload(
+    eventID: String = UUID().uuidString.lowercased(),
+    telemetryID: String = "550e8400-e29b-41d4-a716-446655440000",
+    timestamp: String = "2025-12-31T23:00:00Z",
+    environment: JSONValue = seedEnvironment,
+    usage: JSONValue = seedUsage,
+    overrides: [(String, JSONValue?)] = []
+) -> JSONValue {
+    var object: JSONObject = [
+        "event_id": .string(eventID),
+        "telemetry_id": .string(telemetryID),
+        "timestamp": .string(timestamp),
+        "environment": environment,
+        "usage": usage,
+    ]
+    for (key, value) in overrides { object[key] = value }
+    return .object(object)
+}
+
+/// The response body parsed as JSON (`.null` if it is not JSON).
+func bodyJSON(_ response: WorkerResponse) -> JSONValue {
+    (try? JSONValue.parse(response.body)) ?? .null
+}
+
+/// The 400 body for `message`.
+func errorBody(_ message: String) -> String {
+    JSONValue.object(["error": .string(message)]).stringify()
+}
+
+/// The 200 body of an accepted event.
+func acceptedBody(_ eventID: String) -> String {
+    JSONValue.object(["status": "ok", "event_id": .string(eventID)]).stringify()
+}
+
+let alreadyRecordedBody = #"{"status":"ok","message":"Event already recorded"}"#
+let idLimitBody = #"{"error":"Rate limit exceeded for telemetry ID","retry_after":3600}"#
+let ipLimitBody = #"{"error":"Rate limit exceeded for IP address","retry_after":3600}"#
