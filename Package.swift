@@ -53,7 +53,10 @@ let package = Package(
         .target(name: "FlareletCrypto", dependencies: ["CSodium"], swiftSettings: swiftSettings),
         .target(
             name: "Flarelet",
-            dependencies: ["FlareletCore", "FlareletJSON", "FlareletCrypto"],
+            dependencies: [
+                "FlareletCore", "FlareletJSON", "FlareletCrypto",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
 

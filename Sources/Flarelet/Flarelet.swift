@@ -2,3 +2,4 @@
 @_exported import FlareletCore
 @_exported import FlareletCrypto
 @_exported import FlareletJSON
+@_exported import Logging
