@@ -30,6 +30,31 @@ struct DevServerLiveTests {
         #expect(server.stop(signal: SIGINT) == 0)
     }
 
+    @Test func severalConfigsInOneProcess() async throws {
+        let state = try TemporaryDirectory()
+        try await applySchema(repoRoot.appendingPathComponent("schema.sql").path, toDatabaseAt: state.path + "/d1/voicemode-telemetry.sqlite")
+        let server = try LiveServer(
+            [
+                "-c", repoRoot.appendingPathComponent("examples/counter/wrangler.toml").path,
+                "-c", repoRoot.appendingPathComponent("wrangler.toml").path,
+                "--port", "0", "--persist-to", state.path, "--no-crons",
+            ],
+            readyCount: 2
+        )
+        defer { server.stop() }
+        #expect(server.urls.count == 2)
+        #expect(server.urls[0] != server.urls[1])
+        // Ready lines come in the order the servers bound; tell the workers apart by what they answer.
+        let first = try await httpRequest("GET", server.urls[0] + "/x")
+        let (counterURL, voiceModeURL) = first.status == 200 ? (server.urls[0], server.urls[1]) : (server.urls[1], server.urls[0])
+        let counter = try await httpRequest("GET", counterURL + "/y")
+        #expect(counter.body == #"{"path":"/y","hits":1,"lastVisitor":null}"#)
+        let voicemode = try await httpRequest("OPTIONS", voiceModeURL + "/telemetry")
+        #expect(voicemode.status == 204)
+        #expect(voicemode.headers["access-control-max-age"] == "86400")
+        #expect(server.stdout.contains("⏰ voicemode-telemetry: cron \"0 2 * * *\" automatic runs off (--no-crons)"))
+    }
+
     @Test func manualScheduledEndpoints() async throws {
         let state = try TemporaryDirectory()
         let config = repoRoot.appendingPathComponent("examples/counter/wrangler.toml").path

@@ -1,4 +1,5 @@
 import FlareletCore
+import FlareletD1
 import FlareletTesting
 import Foundation
 import Testing
@@ -28,5 +29,37 @@ struct FixturesLiveTests {
             databaseName: "voicemode-telemetry",
             fixtures: "fixtures/voicemode"
         )
+    }
+}
+
+/// Every event acknowledged with 200 is in the database after the server is killed with SIGKILL.
+struct CrashSafetyLiveTests {
+    @Test func acknowledgedEventsSurviveSIGKILL() async throws {
+        let state = try TemporaryDirectory()
+        let databasePath = "\(state.path)/d1/voicemode-telemetry.sqlite"
+        try await applySchema(repoRoot.appendingPathComponent("schema.sql").path, toDatabaseAt: databasePath)
+        let server = try LiveServer([
+            "-c", repoRoot.appendingPathComponent("wrangler.toml").path, "--port", "0", "--persist-to", state.path, "--no-crons",
+        ])
+        var acknowledged: [String] = []
+        let timestamp = Date().addingTimeInterval(-60).isoString
+        for index in 0..<40 {
+            let eventID = "crash-\(index)-\(UUID().uuidString)"
+            let body = """
+                {"event_id":"\(eventID)","telemetry_id":"\(UUID().uuidString.lowercased())","timestamp":"\(timestamp)",\
+                "environment":{"os":"Linux","version":"1.0"},"usage":{"total_sessions":1}}
+                """
+            let response = try await httpRequest("POST", server.url + "/telemetry", headers: ["CF-Connecting-IP": "10.0.0.\(index)"], body: body)
+            if response.status == 200 { acknowledged.append(eventID) }
+        }
+        #expect(acknowledged.count == 40)
+        server.stop(signal: SIGKILL)
+        let database = try SQLiteD1Database(path: databasePath)
+        defer { database.close() }
+        let stored = try await database.prepare("SELECT event_id FROM events").raw().compactMap { row -> String? in
+            if case .text(let id) = row.first { return id }
+            return nil
+        }
+        #expect(Set(stored) == Set(acknowledged))
     }
 }
