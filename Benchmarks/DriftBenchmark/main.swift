@@ -119,9 +119,12 @@ func measureRaw() throws -> (rows: Int, seconds: Double) {
     let opened = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil)
     defer { sqlite3_close_v2(db) }
     try check(opened, db, "open")
+    // The same journal mode SQLiteD1Database uses for file databases.
+    try check(sqlite3_exec(db, "PRAGMA journal_mode=WAL", nil, nil, nil), db, "journal_mode")
     try check(sqlite3_exec(db, schema, nil, nil, nil), db, "schema")
     var statement: OpaquePointer?
-    let sql = "INSERT INTO events (type, timestamp, installation_id, drift_version, payload, created_at) "
+    let sql =
+        "INSERT INTO events (type, timestamp, installation_id, drift_version, payload, created_at) "
         + "VALUES (?, ?, ?, ?, ?, datetime('now'))"
     try check(sqlite3_prepare_v2(db, sql, -1, &statement, nil), db, "prepare")
     defer { sqlite3_finalize(statement) }

@@ -1,5 +1,5 @@
-import Foundation
 public import Flarelet
+import Foundation
 import Logging
 
 extension DriftWorker {

@@ -1,5 +1,5 @@
 -- Drift telemetry: D1 schema (idempotent; safe to apply more than once).
---   flarelet d1 execute drift-telemetry --local --file=workers/drift/schema.sql
+--   flarelet d1 execute drift-telemetry --file=workers/drift/schema.sql -c workers/drift/wrangler.toml
 
 -- Raw events, one row per received event.
 CREATE TABLE IF NOT EXISTS events (
