@@ -1,4 +1,5 @@
 import CounterWorker
+import DriftWorker
 import VoiceModeWorker
 public import FlareletCore
 
@@ -8,6 +9,7 @@ public enum SeedWorkers {
         var registry = WorkerRegistry()
         registry.register(main: "counter", summary: "example hit counter (D1 + KV)") { CounterWorker() }
         VoiceModeWorker.register(in: &registry)
+        registry.register(main: DriftWorker.main, summary: "Drift telemetry (D1): /v1/events, /v1/health, /v1/stats") { DriftWorker() }
         return registry
     }
 }

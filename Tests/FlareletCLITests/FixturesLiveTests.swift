@@ -30,6 +30,15 @@ struct FixturesLiveTests {
             fixtures: "fixtures/voicemode"
         )
     }
+
+    @Test func driftFixturesOverARealSocket() async throws {
+        try await playFixturesLive(
+            config: "workers/drift/wrangler.toml",
+            schema: "workers/drift/schema.sql",
+            databaseName: "drift-telemetry",
+            fixtures: "fixtures/drift"
+        )
+    }
 }
 
 /// Every event acknowledged with 200 is in the database after the server is killed with SIGKILL.
