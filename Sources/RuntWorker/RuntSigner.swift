@@ -1,5 +1,5 @@
-import Foundation
 import Flarelet
+import Foundation
 
 /// Builds request bodies the way the Runt client signs them: Ed25519 over the UTF-8 bytes of
 /// `JSON.stringify(events)` (what the server re-serialises), hex in lower case.

@@ -39,8 +39,14 @@ struct SignatureTests {
         (#"[{"event_type":"f","data":{"value":1.0},"timestamp":"t1"}]"#, #"[{"event_type":"f","data":{"value":1},"timestamp":"t1"}]"#),
         (#"[{"event_type":"k","data":{"b":1,"10":2},"timestamp":"t2"}]"#, #"[{"event_type":"k","data":{"10":2,"b":1},"timestamp":"t2"}]"#),
         (#"[{"event_type":"d","data":{"a":1,"b":2,"a":3},"timestamp":"t3"}]"#, #"[{"event_type":"d","data":{"a":3,"b":2},"timestamp":"t3"}]"#),
-        (#"[{"event_type":"e","data":"a\/b \u00e9 \u001F","timestamp":"t4"}]"#, "[{\"event_type\":\"e\",\"data\":\"a/b é \\u001f\",\"timestamp\":\"t4\"}]"),
-        (#"[{"event_type":"n","data":{"x":1E2,"y":-0,"z":1e21},"timestamp":"t5"}]"#, #"[{"event_type":"n","data":{"x":100,"y":0,"z":1e+21},"timestamp":"t5"}]"#),
+        (
+            #"[{"event_type":"e","data":"a\/b \u00e9 \u001F","timestamp":"t4"}]"#,
+            "[{\"event_type\":\"e\",\"data\":\"a/b é \\u001f\",\"timestamp\":\"t4\"}]"
+        ),
+        (
+            #"[{"event_type":"n","data":{"x":1E2,"y":-0,"z":1e21},"timestamp":"t5"}]"#,
+            #"[{"event_type":"n","data":{"x":100,"y":0,"z":1e+21},"timestamp":"t5"}]"#
+        ),
         ("[ {\"event_type\" : \"w\",\n \"timestamp\":\"t6\"} ]", #"[{"event_type":"w","timestamp":"t6"}]"#),
     ]
 
@@ -70,7 +76,8 @@ struct SignatureTests {
 
     @Test func changedDataIsRejected() async throws {
         let harness = try await Runt.harness()
-        let tampered = #"[{"event_type":"auto_launch","data":{"runtime":"python","success":true,"prewarmed":true,"duration_ms":151},"#
+        let tampered =
+            #"[{"event_type":"auto_launch","data":{"runtime":"python","success":true,"prewarmed":true,"duration_ms":151},"#
             + #""timestamp":"2024-02-16T12:00:00Z"}]"#
         let body = #"{"public_key":"\#(Runt.publicKey)","signature":"\#(Runt.readmeSignature)","events":\#(tampered)}"#
         expectJSON(await harness.postTelemetry(body), status: 401, invalidSignature)
@@ -80,13 +87,21 @@ struct SignatureTests {
     @Test func anotherInstallsKeyIsRejected() async throws {
         let harness = try await Runt.harness()
         let otherKey = try RuntSigner.publicKeyHex(seed: Runt.otherSeed)
-        expectJSON(await harness.postTelemetry(Runt.replacing("public_key", with: .string(otherKey), in: Runt.readmeBody)), status: 401, invalidSignature)
+        expectJSON(
+            await harness.postTelemetry(Runt.replacing("public_key", with: .string(otherKey), in: Runt.readmeBody)),
+            status: 401,
+            invalidSignature
+        )
     }
 
     @Test func flippedSignatureByteIsRejected() async throws {
         let harness = try await Runt.harness()
         let flipped = "bc" + Runt.readmeSignature.dropFirst(2)
-        expectJSON(await harness.postTelemetry(Runt.replacing("signature", with: .string(flipped), in: Runt.readmeBody)), status: 401, invalidSignature)
+        expectJSON(
+            await harness.postTelemetry(Runt.replacing("signature", with: .string(flipped), in: Runt.readmeBody)),
+            status: 401,
+            invalidSignature
+        )
     }
 
     // MARK: Case and hex leniency
@@ -94,10 +109,18 @@ struct SignatureTests {
     @Test func upperCasePublicKeyVerifiesAndIsStoredAsSent() async throws {
         let harness = try await Runt.harness()
         let upper = Runt.publicKey.uppercased()
-        expectJSON(await harness.postTelemetry(Runt.replacing("public_key", with: .string(upper), in: Runt.readmeBody)), status: 200, #"{"success":true,"count":1}"#)
+        expectJSON(
+            await harness.postTelemetry(Runt.replacing("public_key", with: .string(upper), in: Runt.readmeBody)),
+            status: 200,
+            #"{"success":true,"count":1}"#
+        )
         // A second install id: the same events under the lower-case key are another row.
         expectJSON(await harness.postTelemetry(Runt.readmeBody), status: 200, #"{"success":true,"count":1}"#)
-        #expect(try await harness.rows("SELECT install_id FROM events ORDER BY id") == [["install_id": .string(upper)], ["install_id": .string(Runt.publicKey)]])
+        #expect(
+            try await harness.rows("SELECT install_id FROM events ORDER BY id") == [
+                ["install_id": .string(upper)], ["install_id": .string(Runt.publicKey)],
+            ]
+        )
     }
 
     @Test func upperCaseSignatureVerifies() async throws {
@@ -106,12 +129,14 @@ struct SignatureTests {
         expectJSON(await harness.postTelemetry(body), status: 200, #"{"success":true,"count":1}"#)
     }
 
-    @Test(arguments: [
-        ("ff", [255]), ("FF", [255]), ("Ab", [171]), ("-1", [255]), ("-f", [241]), ("+f", [15]), (" f", [15]),
-        ("\u{A0}f", [15]), ("\u{3000}f", [15]), ("\nf", [15]), ("1z", [1]), ("f-", [15]), ("zz", [0]), ("z1", [0]),
-        ("0x", [0]), ("0X", [0]), ("-0", [0]), ("--", [0]), ("+-", [0]), ("  ", [0]), ("é1", [0]), ("😀", [0]),
-        ("", []), ("a", []), ("abc", [171]), ("0102ff", [1, 2, 255]),
-    ] as [(String, [UInt8])])
+    @Test(
+        arguments: [
+            ("ff", [255]), ("FF", [255]), ("Ab", [171]), ("-1", [255]), ("-f", [241]), ("+f", [15]), (" f", [15]),
+            ("\u{A0}f", [15]), ("\u{3000}f", [15]), ("\nf", [15]), ("1z", [1]), ("f-", [15]), ("zz", [0]), ("z1", [0]),
+            ("0x", [0]), ("0X", [0]), ("-0", [0]), ("--", [0]), ("+-", [0]), ("  ", [0]), ("é1", [0]), ("😀", [0]),
+            ("", []), ("a", []), ("abc", [171]), ("0102ff", [1, 2, 255]),
+        ] as [(String, [UInt8])]
+    )
     func lenientHexDecodingFollowsParseInt(hex: String, bytes: [UInt8]) {
         #expect(RuntWorker.hexToBytes(hex) == bytes)
     }
@@ -145,7 +170,11 @@ struct SignatureTests {
         let harness = try await Runt.harness()
         #expect(Runt.readmeSignature.dropFirst(18).hasPrefix("ff"))
         let lenient = Runt.readmeSignature.prefix(18) + "-1" + Runt.readmeSignature.dropFirst(20)
-        expectJSON(await harness.postTelemetry(Runt.replacing("signature", with: .string(String(lenient)), in: Runt.readmeBody)), status: 200, #"{"success":true,"count":1}"#)
+        expectJSON(
+            await harness.postTelemetry(Runt.replacing("signature", with: .string(String(lenient)), in: Runt.readmeBody)),
+            status: 200,
+            #"{"success":true,"count":1}"#
+        )
     }
 
     /// `new Uint8Array(129 / 2)` has 64 bytes: the 129th character falls outside and is ignored.

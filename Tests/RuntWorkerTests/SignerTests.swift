@@ -18,13 +18,19 @@ struct SignerTests {
     @Test func signsTheStringifiedFormOfParsedEvents() throws {
         let parsed = try JSONValue.parse("[ {\"event_type\" : \"f\", \"data\": {\"b\":1, \"10\":2.0} } ]")
         let body = try RuntSigner.signedBody(seed: Runt.seed, events: parsed)
-        #expect(body["signature"]?.stringValue == (try RuntSigner.signatureHex(seed: Runt.seed, message: #"[{"event_type":"f","data":{"10":2,"b":1}}]"#)))
+        #expect(
+            body["signature"]?.stringValue == (try RuntSigner.signatureHex(seed: Runt.seed, message: #"[{"event_type":"f","data":{"10":2,"b":1}}]"#))
+        )
     }
 
     @Test func signedBodyIsAccepted() async throws {
         let harness = try await Runt.harness()
         let events = Runt.events(5, type: "kernel_start")
-        expectJSON(await harness.postTelemetry(try RuntSigner.signedBody(seed: Runt.otherSeed, events: events)), status: 200, #"{"success":true,"count":5}"#)
+        expectJSON(
+            await harness.postTelemetry(try RuntSigner.signedBody(seed: Runt.otherSeed, events: events)),
+            status: 200,
+            #"{"success":true,"count":5}"#
+        )
         let installs = try await harness.rows("SELECT DISTINCT install_id FROM events")
         #expect(installs == [["install_id": .string(try RuntSigner.publicKeyHex(seed: Runt.otherSeed))]])
     }

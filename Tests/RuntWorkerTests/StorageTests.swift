@@ -47,11 +47,13 @@ struct StorageTests {
         #expect(try await harness.rows("SELECT event_data FROM events") == [["event_data": #"{"trigger":"toolbar"}"#]])
     }
 
-    @Test(arguments: [
-        (nil, .null), (.null, .null), (false, .null), (0, .null), ("", .null),
-        ("str", #""str""#), (5, "5"), (1.5, "1.5"), (true, "true"), ([], "[]"), (["a": 1, "b": [1, 2]], #"{"a":1,"b":[1,2]}"#),
-        (["runtime": "deno", "1": 2], #"{"1":2,"runtime":"deno"}"#),
-    ] as [(JSONValue?, JSONValue)])
+    @Test(
+        arguments: [
+            (nil, .null), (.null, .null), (false, .null), (0, .null), ("", .null),
+            ("str", #""str""#), (5, "5"), (1.5, "1.5"), (true, "true"), ([], "[]"), (["a": 1, "b": [1, 2]], #"{"a":1,"b":[1,2]}"#),
+            (["runtime": "deno", "1": 2], #"{"1":2,"runtime":"deno"}"#),
+        ] as [(JSONValue?, JSONValue)]
+    )
     func eventDataIsCompactJSONWhenTruthyElseNull(data: JSONValue?, stored: JSONValue) async throws {
         let harness = try await Runt.harness()
         var event: JSONObject = ["event_type": "app_close", "timestamp": "2024-02-16T12:00:00Z"]
@@ -62,12 +64,14 @@ struct StorageTests {
 
     /// A truthy timestamp is bound as its JavaScript value (numbers as REAL, so `5` is stored as `5.0`); a
     /// falsy or missing one takes the server time, `toISOString()` of the env clock.
-    @Test(arguments: [
-        (nil, "2026-01-01T00:00:00.000Z"), (.null, "2026-01-01T00:00:00.000Z"), (false, "2026-01-01T00:00:00.000Z"),
-        (0, "2026-01-01T00:00:00.000Z"), ("", "2026-01-01T00:00:00.000Z"),
-        ("2026-02-16T21:37:31.123456789+00:00", "2026-02-16T21:37:31.123456789+00:00"), ("yesterday", "yesterday"),
-        (5, "5.0"), (1.5, "1.5"), (true, "1"),
-    ] as [(JSONValue?, String)])
+    @Test(
+        arguments: [
+            (nil, "2026-01-01T00:00:00.000Z"), (.null, "2026-01-01T00:00:00.000Z"), (false, "2026-01-01T00:00:00.000Z"),
+            (0, "2026-01-01T00:00:00.000Z"), ("", "2026-01-01T00:00:00.000Z"),
+            ("2026-02-16T21:37:31.123456789+00:00", "2026-02-16T21:37:31.123456789+00:00"), ("yesterday", "yesterday"),
+            (5, "5.0"), (1.5, "1.5"), (true, "1"),
+        ] as [(JSONValue?, String)]
+    )
     func createdAtIsTheClientTimestampOrServerTime(timestamp: JSONValue?, stored: String) async throws {
         let harness = try await Runt.harness()
         var event: JSONObject = ["event_type": "app_open"]
@@ -91,7 +95,9 @@ struct StorageTests {
 
     @Test func nullEventTypeIsCountedButIgnored() async throws {
         let harness = try await Runt.harness()
-        let events: JSONValue = [["event_type": nil, "timestamp": "2024-02-16T12:00:00Z"], ["event_type": "app_open", "timestamp": "2024-02-16T12:00:00Z"]]
+        let events: JSONValue = [
+            ["event_type": nil, "timestamp": "2024-02-16T12:00:00Z"], ["event_type": "app_open", "timestamp": "2024-02-16T12:00:00Z"],
+        ]
         expectJSON(await harness.postTelemetry(try Runt.signed(events)), status: 200, #"{"success":true,"count":2}"#)
         #expect(try await harness.rows("SELECT event_type FROM events") == [["event_type": "app_open"]])
     }
@@ -160,9 +166,11 @@ struct StorageTests {
 
     /// Upstream checks `events.length > 100` before it maps, so a non-array with a large `length` (a long string,
     /// an object with a `length` property) is turned away as too many events.
-    @Test(arguments: [
-        .string(String(repeating: "x", count: 101)), ["length": 101], ["length": "200"], ["length": [500]], ["length": "0x65"],
-    ] as [JSONValue])
+    @Test(
+        arguments: [
+            .string(String(repeating: "x", count: 101)), ["length": 101], ["length": "200"], ["length": [500]], ["length": "0x65"],
+        ] as [JSONValue]
+    )
     func nonArrayWithLengthOver100IsTooMany(events: JSONValue) async throws {
         let harness = try await Runt.harness()
         expectJSON(await harness.postTelemetry(try Runt.signed(events)), status: 400, tooManyEvents)
@@ -178,7 +186,11 @@ struct StorageTests {
 
     @Test func hundredSignedEventsAreStored() async throws {
         let harness = try await Runt.harness()
-        expectJSON(await harness.postTelemetry(try Runt.signed(Runt.events(100, type: "cell_execute"))), status: 200, #"{"success":true,"count":100}"#)
+        expectJSON(
+            await harness.postTelemetry(try Runt.signed(Runt.events(100, type: "cell_execute"))),
+            status: 200,
+            #"{"success":true,"count":100}"#
+        )
         #expect(try await harness.eventCount() == 100)
     }
 
