@@ -101,8 +101,9 @@ func run() async throws {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let database = try SQLiteD1Database(path: directory.appendingPathComponent("runt.sqlite").path)
+    defer { database.close() }
     let schema = try String(contentsOf: repositoryRoot.appendingPathComponent("workers/runt/schema.sql"), encoding: .utf8)
-    _ = try await database.batch(queries: try SQLSplitter.split(schema).map { D1Query(sql: $0) })
+    _ = try await database.batch(queries: SQLSplitter.split(schema).map { D1Query(sql: $0) })
     let harness = WorkerHarness(worker: RuntWorker(), env: Env(d1Databases: ["DB": database]))
 
     var offset = 1

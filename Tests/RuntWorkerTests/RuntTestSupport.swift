@@ -47,7 +47,7 @@ enum Runt {
     static func applySchema(to database: any D1Database) async throws {
         let url = repositoryRoot.appendingPathComponent("workers/runt/schema.sql")
         let schema = try String(contentsOf: url, encoding: .utf8)
-        let statements = try SQLSplitter.split(schema).map { D1Query(sql: $0) }
+        let statements = SQLSplitter.split(schema).map { D1Query(sql: $0) }
         _ = try await database.batch(queries: statements)
     }
 
