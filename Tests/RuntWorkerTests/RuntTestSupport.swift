@@ -55,10 +55,7 @@ enum Runt {
     static func harness(clock: TestClock = TestClock(), logs: LogBox? = nil) async throws -> WorkerHarness {
         let database = try SQLiteD1Database(path: ":memory:")
         try await applySchema(to: database)
-        var logger = Logger(label: "runt.test")
-        if let logs {
-            logger = Logger(label: "runt.test") { _ in CapturingLogHandler(box: logs) }
-        }
+        let logger = Logger(label: "runt.test") { _ in CapturingLogHandler(box: logs ?? LogBox()) }
         let env = Env(d1Databases: ["DB": database], clock: clock, logger: logger)
         return WorkerHarness(worker: RuntWorker(), env: env)
     }
