@@ -1,7 +1,8 @@
 import CounterWorker
 import DriftWorker
-import VoiceModeWorker
 public import FlareletCore
+import RuntWorker
+import VoiceModeWorker
 
 /// The workers this build of Flarelet can host, by their wrangler `main` value.
 public enum SeedWorkers {
@@ -9,6 +10,7 @@ public enum SeedWorkers {
         var registry = WorkerRegistry()
         registry.register(main: "counter", summary: "example hit counter (D1 + KV)") { CounterWorker() }
         VoiceModeWorker.register(in: &registry)
+        registry.register(main: RuntWorker.main, summary: "Runt telemetry (D1): Ed25519-signed event batches") { RuntWorker() }
         registry.register(main: DriftWorker.main, summary: "Drift telemetry (D1): /v1/events, /v1/health, /v1/stats") { DriftWorker() }
         return registry
     }

@@ -31,6 +31,15 @@ struct FixturesLiveTests {
         )
     }
 
+    @Test func runtFixturesOverARealSocket() async throws {
+        try await playFixturesLive(
+            config: "workers/runt/wrangler.toml",
+            schema: "workers/runt/schema.sql",
+            databaseName: "runt-telemetry",
+            fixtures: "fixtures/runt"
+        )
+    }
+
     @Test func driftFixturesOverARealSocket() async throws {
         try await playFixturesLive(
             config: "workers/drift/wrangler.toml",

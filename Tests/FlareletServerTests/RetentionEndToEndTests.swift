@@ -25,12 +25,19 @@ struct RetentionEndToEndTests {
         let db = try await database(schema: "schema.sql")
         defer { db.close() }
         let env = Env(d1Databases: ["DB": db], kvNamespaces: ["KV": MemoryKVNamespace(clock: clock)], clock: clock)
-        let insert = "INSERT INTO events (event_id, telemetry_id, timestamp, environment, usage, client_ip_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        let insert =
+            "INSERT INTO events (event_id, telemetry_id, timestamp, environment, usage, client_ip_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
         let runAt = iso("2026-11-23T02:00:00Z")
         for (id, days) in [("old-91", 91.0), ("edge-90-plus", 90.0 + 1 / 24), ("keep-89", 89.0), ("new", 0.0)] {
             let created = runAt.addingTimeInterval(-days * 86400).isoString
             _ = try await db.prepare(insert).bind(
-                .text(id), "00000000-0000-0000-0000-000000000000", .text(created), "{}", "{}", "b23a6a8439c0dde5", .text(created)
+                .text(id),
+                "00000000-0000-0000-0000-000000000000",
+                .text(created),
+                "{}",
+                "{}",
+                "b23a6a8439c0dde5",
+                .text(created)
             ).run()
         }
         let worker = VoiceModeWorker()
