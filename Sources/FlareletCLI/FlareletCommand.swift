@@ -68,7 +68,27 @@ extension AsyncParsableCommand {
 
 /// Entry point for the `flarelet` executable.
 public enum FlareletMain {
+    /// Parses and runs the command line. Usage errors print ArgumentParser's message (with its "Did you mean"
+    /// suggestion) and exit with status 1, like every other Flarelet failure.
     public static func run() async {
-        await FlareletCommand.main()
+        do {
+            var command = try FlareletCommand.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = FlareletCommand.exitCode(for: error)
+            let message = FlareletCommand.fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { print(message) }
+                Foundation.exit(0)
+            }
+            if !message.isEmpty {
+                FileHandle.standardError.write(Data((message + "\n").utf8))
+            }
+            Foundation.exit(code == .validationFailure ? 1 : code.rawValue)
+        }
     }
 }
