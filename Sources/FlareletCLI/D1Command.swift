@@ -135,29 +135,27 @@ extension D1Command {
             let removals = try SQLTransactionTrim.removals(input)
             var statements = SQLInputStatements(input, removing: removals)
             let asTables = !self.json && Output.stdoutIsTerminal
-            var entries: [JSONValue] = []
+            // The JSON document is spooled to a temporary file as statements complete (memory stays bounded for
+            // large imports) and printed only once the whole script has succeeded.
+            let spool = asTables ? nil : try JSONArraySpool()
             var tables: [D1ScriptResult] = []
             let database = try D1LocalDatabase(path: target.path)
             defer { database.close() }
             let count = try database.runScript(&statements) { result in
-                if asTables {
-                    if !result.rows.isEmpty { tables.append(result) }
-                } else {
-                    entries.append(Self.jsonEntry(result))
+                if let spool {
+                    try spool.append(Self.jsonEntry(result))
+                } else if !result.rows.isEmpty {
+                    tables.append(result)
                 }
             }
-            if asTables {
-                for result in tables {
-                    Output.line(Self.shorten(result.statement.text))
-                    Output.line(Self.table(result))
-                }
+            for result in tables {
+                Output.line(Self.shorten(result.statement.text))
+                Output.line(Self.table(result))
             }
             if showLogs {
                 Output.line("🚣 \(count) command\(count == 1 ? "" : "s") executed successfully.")
             }
-            if !asTables {
-                Output.line(JSONValue.array(entries).stringify(indent: 2))
-            }
+            try spool?.finish(into: FileHandle.standardOutput)
         }
 
         /// wrangler's check before reading a file: readable, and not an SQLite database.
@@ -213,5 +211,56 @@ extension D1Command {
             let rows = objects.map { object in headers.map { object[$0]?.stringValue ?? "" } }
             return TextTable.render(headers: headers, rows: rows)
         }
+    }
+}
+
+/// Writes `JSON.stringify(array, null, 2)` of a long array element by element to a temporary file, then copies it
+/// to an output in chunks: memory is bounded by one element, whatever the length of the array.
+final class JSONArraySpool {
+    private let url: URL
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private var count = 0
+
+    init() throws {
+        self.url = FileManager.default.temporaryDirectory.appendingPathComponent("flarelet-json-\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: self.url.path, contents: nil),
+            let handle = FileHandle(forUpdatingAtPath: self.url.path)
+        else {
+            throw CLIFailure("Could not create a temporary file in \(FileManager.default.temporaryDirectory.path)")
+        }
+        self.handle = handle
+    }
+
+    deinit {
+        try? self.handle.close()
+        try? FileManager.default.removeItem(at: self.url)
+    }
+
+    /// Adds one element, indented one level as `JSON.stringify(…, null, 2)` nests it.
+    func append(_ element: JSONValue) throws {
+        self.buffer += Array((self.count == 0 ? "[\n  " : ",\n  ").utf8)
+        // Newlines inside JSON strings are escaped, so every newline of the text starts a new line of output.
+        for byte in element.stringify(indent: 2).utf8 {
+            self.buffer.append(byte)
+            if byte == 0x0a { self.buffer += [0x20, 0x20] }
+        }
+        self.count += 1
+        if self.buffer.count >= 1 << 16 { try self.flush() }
+    }
+
+    /// Closes the array and copies the document, plus a newline, to `output`.
+    func finish(into output: FileHandle) throws {
+        self.buffer += Array((self.count == 0 ? "[]\n" : "\n]\n").utf8)
+        try self.flush()
+        try self.handle.seek(toOffset: 0)
+        while let data = try self.handle.read(upToCount: 1 << 16), !data.isEmpty {
+            output.write(data)
+        }
+    }
+
+    private func flush() throws {
+        try self.handle.write(contentsOf: self.buffer)
+        self.buffer.removeAll(keepingCapacity: true)
     }
 }

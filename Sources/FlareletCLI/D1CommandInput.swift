@@ -19,29 +19,6 @@ enum SQLInput {
         }
     }
 
-    /// Calls `body` with consecutive chunks of the text, each with the offset of its first byte.
-    func forEachChunk(_ body: (Int, [UInt8]) throws -> Void) throws {
-        switch self {
-        case .bytes(let bytes):
-            var offset = 0
-            while offset < bytes.count {
-                let end = min(offset + Self.chunkSize, bytes.count)
-                try body(offset, Array(bytes[offset..<end]))
-                offset = end
-            }
-        case .file(let path):
-            guard let handle = FileHandle(forReadingAtPath: path) else {
-                throw CLIFailure("Unable to read SQL text file \"\(path)\". Please check the file path and try again.")
-            }
-            defer { try? handle.close() }
-            var offset = 0
-            while let data = try handle.read(upToCount: Self.chunkSize), !data.isEmpty {
-                try body(offset, Array(data))
-                offset += data.count
-            }
-        }
-    }
-
     /// The bytes in `range` (clamped to the text).
     func bytes(in range: Range<Int>) throws -> [UInt8] {
         switch self {

@@ -166,7 +166,9 @@ extension KVCommand {
                 let config = try self.state.load(toDefine: "your KV namespace")
                 var entries: [JSONValue] = []
                 for namespace in config.kvNamespaces {
-                    Output.log("Local KV namespace: binding \(namespace.binding), \(Output.environment(config)), directory \(config.kvPath(for: namespace))")
+                    Output.log(
+                        "Local KV namespace: binding \(namespace.binding), \(Output.environment(config)), directory \(config.kvPath(for: namespace))"
+                    )
                     let id = [namespace.id, namespace.previewId].compactMap { $0 }.first { !$0.isEmpty } ?? namespace.binding
                     entries.append(["id": .string(id), "title": .string(namespace.binding)])
                 }

@@ -176,7 +176,8 @@ struct D1ExecuteTests {
         let project = try CLIProject()
         try project.succeed(["d1", "execute", "DB", "--command", "CREATE TABLE t(a, b); INSERT INTO t VALUES (1, NULL), ('xyz', x'0102')"])
         let binary = try flareletBinary().path
-        let command = "\(binary) d1 execute DB --persist-to \(project.state.path) --command "
+        let command =
+            "\(binary) d1 execute DB --persist-to \(project.state.path) --command "
             + "\"INSERT INTO t VALUES (2, 'é'); SELECT a, b FROM t ORDER BY rowid; SELECT 'this statement is longer than forty-eight characters' AS long_one\""
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
@@ -707,11 +708,13 @@ struct D1MigrationsTests {
         #expect(try project.rows("SELECT name FROM users ORDER BY id") == [[["name": "it's me"], ["name": "ten"]]])
         let tracked = try project.rows("SELECT id, name, typeof(applied_at) AS t FROM d1_migrations ORDER BY id")
         #expect(
-            tracked == [[
-                ["id": 1, "name": "0001_create_users.sql", "t": "text"],
-                ["id": 2, "name": "0002_seed.sql", "t": "text"],
-                ["id": 3, "name": "10_more.sql", "t": "text"],
-            ]]
+            tracked == [
+                [
+                    ["id": 1, "name": "0001_create_users.sql", "t": "text"],
+                    ["id": 2, "name": "0002_seed.sql", "t": "text"],
+                    ["id": 3, "name": "10_more.sql", "t": "text"],
+                ]
+            ]
         )
 
         let again = try project.succeed(["d1", "migrations", "apply", "DB"])

@@ -71,8 +71,14 @@ struct KVCLITests {
     @Test func ttlExpirationAndMetadata() throws {
         let project = try CLIProject()
         let now = Int64(Date().timeIntervalSince1970)
-        let put = try project.succeed(["kv", "key", "put", "a:1", "v", "--binding", "KV", "--ttl", "120", "--metadata", #"{"b": [1, "x"], "a": null}"#])
-        #expect(put.stderr.hasSuffix(#"Writing the value "v" to key "a:1" on namespace \#(Self.namespaceId) with metadata "{"b":[1,"x"],"a":null}"."# + "\n"))
+        let put = try project.succeed([
+            "kv", "key", "put", "a:1", "v", "--binding", "KV", "--ttl", "120", "--metadata", #"{"b": [1, "x"], "a": null}"#,
+        ])
+        #expect(
+            put.stderr.hasSuffix(
+                #"Writing the value "v" to key "a:1" on namespace \#(Self.namespaceId) with metadata "{"b":[1,"x"],"a":null}"."# + "\n"
+            )
+        )
         try project.succeed(["kv", "key", "put", "a:2", "w", "--binding", "KV", "--expiration", String(now + 3600)])
         try project.succeed(["kv", "key", "put", "b:1", "z", "--binding", "KV"])
         let list = try project.succeed(["kv", "key", "list", "--binding", "KV", "--prefix", "a:"])
