@@ -498,6 +498,37 @@ struct SeedCommandTests {
     }
 }
 
+/// The same README lines run verbatim in the repository root, on its VoiceMode `wrangler.toml` and `schema.sql`
+/// (with `--persist-to` a temporary directory, so the repository is left untouched).
+struct RepositoryVoiceModeTests {
+    @Test func readmeLinesOnTheRepositoryConfig() throws {
+        let state = try TemporaryDirectory()
+        let output = try TemporaryDirectory()
+        func run(_ arguments: [String]) throws -> CommandResult {
+            try runFlarelet(arguments + ["--persist-to", state.path], directory: repoRoot)
+        }
+        let schema = try run(["d1", "execute", "voicemode-telemetry", "--file=schema.sql"])
+        #expect(schema.status == 0, "\(schema.stderr)")
+        #expect(
+            lines(schema.stdout).first
+                == "Local D1 database: binding DB, environment top level, file \(state.path)/d1/voicemode-telemetry.sqlite"
+        )
+        let total = try run(["d1", "execute", "voicemode-telemetry", "--command", "SELECT COUNT(*) as total FROM events", "--json"])
+        #expect(try JSONValue.parse(total.stdout).arrayValue?.first?["results"] == .array([["total": 0]]))
+        let export = try run(["d1", "export", "voicemode-telemetry", "--output=\(output.path)/telemetry-export.sql"])
+        #expect(export.status == 0)
+        let list = try run(["kv:key", "list", "--namespace-id=00000000000000000000000000000000"])
+        #expect(list.status == 0)
+        #expect(list.stdout == "[]\n")
+        let get = try run(["kv:key", "get", "rate:id:550e8400-e29b-41d4-a716-446655440000", "--namespace-id=00000000000000000000000000000000"])
+        #expect(get.stdout == "Value not found\n")
+        let delete = try run(["kv:key", "delete", "rate:id:TELEMETRY_ID", "--namespace-id=00000000000000000000000000000000"])
+        #expect(delete.status == 0)
+        #expect(FileManager.default.fileExists(atPath: state.path + "/d1/voicemode-telemetry.sqlite"))
+        #expect(FileManager.default.fileExists(atPath: state.path + "/kv/KV"))
+    }
+}
+
 // MARK: - d1 export
 
 struct D1ExportTests {
