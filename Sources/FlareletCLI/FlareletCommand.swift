@@ -12,6 +12,7 @@ public struct FlareletCommand: AsyncParsableCommand {
             """,
         subcommands: [
             Dev.self, Contract.self, CronCommand.self, Workers.self, RuntCommand.self,
+            D1Command.self, KVCommand.self, KVColonKeyCommand.self, KVColonNamespaceCommand.self,
         ]
     )
 
