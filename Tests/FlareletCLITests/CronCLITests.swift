@@ -25,7 +25,8 @@ struct CronCLITests {
         do {
             let db = try SQLiteD1Database(path: path)
             defer { db.close() }
-            let insert = "INSERT INTO events (event_id, telemetry_id, timestamp, environment, usage, client_ip_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            let insert =
+                "INSERT INTO events (event_id, telemetry_id, timestamp, environment, usage, client_ip_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
             for (id, days) in [("old", 91.0), ("kept", 89.0)] {
                 let created = Date().addingTimeInterval(-days * 86400).isoString
                 _ = try await db.prepare(insert).bind(.text(id), "t", .text(created), "{}", "{}", "h", .text(created)).run()
