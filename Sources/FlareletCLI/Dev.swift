@@ -102,8 +102,9 @@ struct Dev: AsyncParsableCommand {
                 }
             }
             for line in session.cronBanner() { Console.out(line) }
-            try await session.run { _, url in
-                Console.out("Ready on \(url)")
+            let several = session.endpoints.count > 1
+            try await session.run { name, url in
+                Console.out(several ? "Ready on \(url) (\(name))" : "Ready on \(url)")
             }
         }
     }

@@ -125,7 +125,7 @@ final class LiveServer: @unchecked Sendable {
         while Date() < deadline {
             let text = output.withLock { $0 }
             urls = text.split(separator: "\n").compactMap { line in
-                line.hasPrefix("Ready on ") ? String(line.dropFirst("Ready on ".count)) : nil
+                line.hasPrefix("Ready on ") ? line.dropFirst("Ready on ".count).split(separator: " ").first.map(String.init) : nil
             }
             if urls.count >= readyCount || !process.isRunning { break }
             Thread.sleep(forTimeInterval: 0.05)
