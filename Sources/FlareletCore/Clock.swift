@@ -24,7 +24,11 @@ public struct SystemClock: WorkerClock {
 extension Date {
     /// Milliseconds since the Unix epoch, like JavaScript's `Date.now()`.
     public var epochMilliseconds: Int64 {
-        Int64((self.timeIntervalSince1970 * 1000).rounded(.down))
+        // Date stores seconds since 2001 as a Double; snap values within a microsecond of a whole millisecond so
+        // that Date(epochMilliseconds: x).epochMilliseconds == x, then floor like JavaScript's Date.
+        let ms = self.timeIntervalSince1970 * 1000
+        let nearest = ms.rounded()
+        return Int64(abs(ms - nearest) < 0.001 ? nearest : ms.rounded(.down))
     }
 
     /// Creates a date from milliseconds since the Unix epoch.

@@ -52,16 +52,7 @@ public final class ExecutionContext: Sendable {
             guard let task = next else { break }
             index += 1
             let remaining = deadline.timeIntervalSinceNow
-            let outcome = await withTaskGroup(of: SettleOutcome.self) { group in
-                group.addTask { .finished(await task.value) }
-                group.addTask {
-                    try? await Task.sleep(nanoseconds: UInt64(max(0, remaining) * 1_000_000_000))
-                    return .timedOut
-                }
-                let first = await group.next() ?? .timedOut
-                group.cancelAll()
-                return first
-            }
+            let outcome = await Self.race(task, timeout: remaining)
             switch outcome {
             case .finished(let error?): errors.append(error)
             case .finished(nil): break
@@ -77,6 +68,35 @@ public final class ExecutionContext: Sendable {
 private enum SettleOutcome: Sendable {
     case finished((any Error)?)
     case timedOut
+}
+
+extension ExecutionContext {
+    /// Waits for `task` or for `timeout` seconds, whichever comes first, without waiting for a task that ignores
+    /// cancellation.
+    fileprivate static func race(_ task: Task<(any Error)?, Never>, timeout: Double) async -> SettleOutcome {
+        let resumed = LockedValue(false)
+        let timer = LockedValue<Task<Void, Never>?>(nil)
+        return await withCheckedContinuation { (continuation: CheckedContinuation<SettleOutcome, Never>) in
+            func finish(_ outcome: SettleOutcome) {
+                let first = resumed.withLock { done -> Bool in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume(returning: outcome) }
+            }
+            timer.withLock {
+                $0 = Task {
+                    try? await Task.sleep(nanoseconds: UInt64(max(0, timeout) * 1_000_000_000))
+                    if !Task.isCancelled { finish(.timedOut) }
+                }
+            }
+            Task {
+                let error = await task.value
+                timer.withLock { $0?.cancel() }
+                finish(.finished(error))
+            }
+        }
+    }
 }
 
 /// A `waitUntil` task was still running when its time ran out.
