@@ -80,6 +80,8 @@ let package = Package(
         .target(name: "RuntWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
         .target(name: "DriftWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
         .target(name: "CounterWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
+        .target(name: "TelemetryKitWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
+        .target(name: "MinigemWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
 
         // MARK: Host
         .target(
@@ -154,6 +156,16 @@ let package = Package(
         .testTarget(
             name: "RuntWorkerTests",
             dependencies: ["RuntWorker", "FlareletTesting", "FlareletD1"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TelemetryKitWorkerTests",
+            dependencies: ["TelemetryKitWorker", "FlareletTesting", "FlareletD1"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MinigemWorkerTests",
+            dependencies: ["MinigemWorker", "FlareletTesting", "FlareletD1"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
