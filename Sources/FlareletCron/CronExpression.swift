@@ -1,3 +1,4 @@
+import FlareletCore
 import Foundation
 
 /// A Cloudflare Cron Trigger expression: five whitespace-separated fields (minute, hour, day of month, month, day of

@@ -1,9 +1,9 @@
 /// Proleptic Gregorian calendar arithmetic in UTC on plain integers (no `Calendar`, no time zones).
 ///
 /// Days are counted from 1970-01-01; weekdays use cron numbering, 1 = Sunday ... 7 = Saturday.
-enum CivilCalendar {
+public enum CivilCalendar {
     /// Days since 1970-01-01 for a civil date (Howard Hinnant's `days_from_civil`).
-    static func days(year: Int, month: Int, day: Int) -> Int {
+    public static func days(year: Int, month: Int, day: Int) -> Int {
         let shiftedYear = month <= 2 ? year - 1 : year
         let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
         let yearOfEra = shiftedYear - era * 400
@@ -13,7 +13,7 @@ enum CivilCalendar {
     }
 
     /// The civil date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-    static func date(days: Int) -> (year: Int, month: Int, day: Int) {
+    public static func date(days: Int) -> (year: Int, month: Int, day: Int) {
         let shifted = days + 719_468
         let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
         let dayOfEra = shifted - era * 146_097
@@ -26,21 +26,21 @@ enum CivilCalendar {
     }
 
     /// The cron weekday (1 = Sunday ... 7 = Saturday) of a day count since 1970-01-01 (a Thursday).
-    static func weekday(days: Int) -> Int {
+    public static func weekday(days: Int) -> Int {
         let fromSunday = (days + 4) % 7
         return (fromSunday < 0 ? fromSunday + 7 : fromSunday) + 1
     }
 
     /// The cron weekday of a civil date.
-    static func weekday(year: Int, month: Int, day: Int) -> Int {
+    public static func weekday(year: Int, month: Int, day: Int) -> Int {
         self.weekday(days: self.days(year: year, month: month, day: day))
     }
 
-    static func isLeapYear(_ year: Int) -> Bool {
+    public static func isLeapYear(_ year: Int) -> Bool {
         year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
     }
 
-    static func daysInMonth(year: Int, month: Int) -> Int {
+    public static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
         case 2: self.isLeapYear(year) ? 29 : 28
         case 4, 6, 9, 11: 30
@@ -49,7 +49,7 @@ enum CivilCalendar {
     }
 
     /// Floor division, so that instants before 1970 land in the right minute and day.
-    static func floorDivide(_ value: Int, _ divisor: Int) -> Int {
+    public static func floorDivide(_ value: Int, _ divisor: Int) -> Int {
         let quotient = value / divisor
         return (value % divisor != 0 && (value < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
