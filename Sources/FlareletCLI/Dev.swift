@@ -97,6 +97,9 @@ struct Dev: AsyncParsableCommand {
                 for namespace in config.kvNamespaces {
                     Console.out("  env.\(namespace.binding) (KV): \(config.kvPath(for: namespace))")
                 }
+                for file in config.devVarsFiles {
+                    Console.out("  Using secrets defined in \((file as NSString).lastPathComponent)")
+                }
                 for (name, _) in config.vars {
                     Console.out("  env.\(name) (var)")
                 }

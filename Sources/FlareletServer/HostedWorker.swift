@@ -47,7 +47,7 @@ public final class HostedWorker: Sendable {
                 let path = config.d1Path(for: database)
                 let opened = try SQLiteD1Database(path: path)
                 databases.append(opened)
-                d1[database.binding] = opened
+                d1[database.binding] = HintingD1Database(base: opened, binding: database.binding, logger: logger)
             }
             for namespace in config.kvNamespaces {
                 let opened = try LMDBKVNamespace(directory: config.kvPath(for: namespace), clock: clock)

@@ -1,0 +1,66 @@
+import FlareletConfig
+import FlareletCore
+import FlareletServer
+import FlareletTesting
+import Foundation
+import Logging
+import Testing
+
+/// Collects log messages.
+struct CapturingLogHandler: LogHandler {
+    let lines: LockedValue<[String]>
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        self.lines.withLock { $0.append("\(event.level): \(event.message)") }
+    }
+}
+
+struct BeginWorker: Worker {
+    func fetch(_ request: WorkerRequest, env: Env, ctx: ExecutionContext) async throws -> WorkerResponse {
+        do {
+            _ = try await env.d1("DB").prepare("BEGIN").run()
+            return .text("no error")
+        } catch {
+            return .text("\(error)", status: 500)
+        }
+    }
+}
+
+struct TransactionHintTests {
+    /// `env.DB.prepare("BEGIN").run()` throws D1's message verbatim, and the dev log shows one hint line.
+    @Test func beginIsRefusedVerbatimAndTheLogHints() async throws {
+        let directory = try TemporaryStateDirectory()
+        let configPath = directory.path + "/wrangler.toml"
+        try """
+        name = "hint"
+        main = "begin"
+
+        [[d1_databases]]
+        binding = "DB"
+        database_name = "hint-db"
+        database_id = "x"
+        """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let config = try WranglerConfig.load(path: configPath, env: nil, cliVars: [], persistTo: directory.path + "/state")
+        var registry = WorkerRegistry()
+        registry.register(main: "begin") { BeginWorker() }
+        let lines = LockedValue<[String]>([])
+        let logger = Logger(label: "test") { _ in CapturingLogHandler(lines: lines) }
+        let hosted = try HostedWorker(config: config, registry: registry, clock: TestClock(), logger: logger)
+        defer { hosted.close() }
+        let response = await hosted.fetch(WorkerRequest(method: "GET", url: "http://localhost/"))
+        #expect(response.status == 500)
+        #expect(
+            response.text
+                == "D1_ERROR: To execute a transaction, please use the state.storage.transaction() or state.storage.transactionSync() APIs instead of the SQL BEGIN TRANSACTION or SAVEPOINT statements. The JavaScript API is safer because it will automatically roll back on exceptions, and because it interacts correctly with Durable Objects' automatic atomic write coalescing."
+        )
+        let hints = lines.withLock { $0 }.filter { $0.contains("use batch([...])") }
+        #expect(hints == ["warning: env.DB: Hint: D1 has no interactive transactions; use batch([...]) to run statements atomically."])
+    }
+}
