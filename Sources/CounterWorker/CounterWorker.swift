@@ -6,6 +6,7 @@ import Foundation
 /// - `GET /` or any path: increments that path's counter and answers
 ///   `{"path":"/x","hits":3,"lastVisitor":"127.0.0.1"}`.
 /// - `GET /__counts`: every counter as `{"counts":{"/x":3,…}}`, highest first.
+/// - `GET /__cf`: the request's `cf` object.
 /// - `scheduled`: writes the time of the run to KV key `cron:last-run`.
 ///
 /// Bindings: D1 `DB` (table `hits` is created on first use), KV `KV`.
@@ -18,6 +19,9 @@ public struct CounterWorker: Worker {
         let db = try env.d1("DB")
         let kv = try env.kv("KV")
         _ = try await db.prepare("CREATE TABLE IF NOT EXISTS hits (path TEXT PRIMARY KEY, count INTEGER NOT NULL)").run()
+        if request.pathname == "/__cf" {
+            return .json(request.cf.map(JSONValue.object) ?? .null)
+        }
         if request.pathname == "/__counts" {
             let rows = try await db.prepare("SELECT path, count FROM hits ORDER BY count DESC, path").all()
             var counts = JSONObject()

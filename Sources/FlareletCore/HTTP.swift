@@ -67,6 +67,9 @@ public struct WorkerRequest: Sendable {
     public var url: String
     public var headers: Headers
     public var body: [UInt8]
+    /// `request.cf`: set by the dev server to Miniflare's offline placeholder (``RequestCF/placeholder(clientAcceptEncoding:httpProtocol:)``);
+    /// `nil` when a test builds the request itself.
+    public var cf: JSONObject?
 
     public init(method: String, url: String, headers: Headers = [:], body: [UInt8] = []) {
         self.method = method.uppercased()
@@ -186,5 +189,54 @@ public struct URLParts: Sendable, Hashable {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
         default: nil
         }
+    }
+}
+
+/// The `request.cf` object a worker sees locally.
+public enum RequestCF {
+    /// Miniflare's fallback placeholder (platform.md 6.2): Flarelet never downloads `cf.json`, so this is what
+    /// every local request carries, with `clientAcceptEncoding` from the request and the real protocol.
+    public static func placeholder(clientAcceptEncoding: String?, httpProtocol: String) -> JSONObject {
+        var tlsClientAuth = JSONObject()
+        for key in [
+            "certPresented", "certVerified", "certRevoked", "certIssuerDN", "certSubjectDN", "certIssuerDNRFC2253",
+            "certSubjectDNRFC2253", "certIssuerDNLegacy", "certSubjectDNLegacy", "certSerial", "certIssuerSerial",
+            "certSKI", "certIssuerSKI", "certFingerprintSHA1", "certFingerprintSHA256", "certNotBefore", "certNotAfter",
+        ] {
+            tlsClientAuth[key] = .string(key == "certPresented" || key == "certRevoked" ? "0" : (key == "certVerified" ? "NONE" : ""))
+        }
+        var botManagement = JSONObject()
+        botManagement["corporateProxy"] = .bool(false)
+        botManagement["verifiedBot"] = .bool(false)
+        botManagement["jsDetection"] = .object(["passed": .bool(false)])
+        botManagement["staticResource"] = .bool(false)
+        botManagement["detectionIds"] = .array([])
+        botManagement["score"] = .number(99)
+        botManagement["ja3Hash"] = .string("25b4882c2bcb50cd6b469ff28c596742")
+        var cf = JSONObject()
+        cf["asOrganization"] = .string("")
+        cf["asn"] = .number(395_747)
+        cf["colo"] = .string("DFW")
+        cf["city"] = .string("Austin")
+        cf["region"] = .string("Texas")
+        cf["regionCode"] = .string("TX")
+        cf["metroCode"] = .string("635")
+        cf["postalCode"] = .string("78701")
+        cf["country"] = .string("US")
+        cf["continent"] = .string("NA")
+        cf["timezone"] = .string("America/Chicago")
+        cf["latitude"] = .string("30.27130")
+        cf["longitude"] = .string("-97.74260")
+        cf["clientTcpRtt"] = .number(0)
+        cf["httpProtocol"] = .string(httpProtocol)
+        cf["requestPriority"] = .string("weight=192;exclusive=0")
+        cf["tlsCipher"] = .string("AEAD-AES128-GCM-SHA256")
+        cf["tlsVersion"] = .string("TLSv1.3")
+        cf["tlsClientAuth"] = .object(tlsClientAuth)
+        cf["edgeRequestKeepAliveStatus"] = .number(0)
+        cf["clientTrustScore"] = .number(99)
+        cf["botManagement"] = .object(botManagement)
+        cf["clientAcceptEncoding"] = clientAcceptEncoding.map(JSONValue.string) ?? .null
+        return cf
     }
 }

@@ -72,6 +72,7 @@ struct WorkerResponder: HTTPResponder {
         if headers["CF-Connecting-IP"] == nil, let peer = context.peerAddress {
             headers["CF-Connecting-IP"] = peer
         }
+        let clientAcceptEncoding = headers["Accept-Encoding"]
         headers["Accept-Encoding"] = "br, gzip"
         let body: ByteBuffer
         do {
@@ -81,12 +82,14 @@ struct WorkerResponder: HTTPResponder {
         }
         let host = request.head.authority ?? headers["Host"] ?? self.displayHost
         let url = "http://\(host)\(request.uri.string)"
-        let workerRequest = WorkerRequest(
+        var workerRequest = WorkerRequest(
             method: request.method.rawValue,
             url: url,
             headers: headers,
             body: Array(buffer: body)
         )
+        // The server speaks HTTP/1.1 only.
+        workerRequest.cf = RequestCF.placeholder(clientAcceptEncoding: clientAcceptEncoding, httpProtocol: "HTTP/1.1")
         let response = await self.router.handle(workerRequest)
         return Self.convert(response)
     }

@@ -27,6 +27,13 @@ struct DevServerLiveTests {
         #expect(third.body == #"{"path":"/hello","hits":3,"lastVisitor":"127.0.0.1"}"#)
         let fourth = try await httpRequest("GET", server.url + "/hello")
         #expect(fourth.body == #"{"path":"/hello","hits":4,"lastVisitor":"203.0.113.5"}"#)
+        let cf = try await httpRequest("GET", server.url + "/__cf", headers: ["Accept-Encoding": "gzip, deflate"])
+        let object = try JSONValue.parse(cf.body)
+        #expect(object["colo"] == .string("DFW"))
+        #expect(object["country"] == .string("US"))
+        #expect(object["asn"] == .number(395_747))
+        #expect(object["httpProtocol"] == .string("HTTP/1.1"))
+        #expect(object["clientAcceptEncoding"] == .string("gzip, deflate"))
         #expect(server.stop(signal: SIGINT) == 0)
     }
 
