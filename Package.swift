@@ -86,7 +86,10 @@ let package = Package(
         // MARK: Host
         .target(
             name: "FlareletWorkers",
-            dependencies: ["FlareletCore", "VoiceModeWorker", "RuntWorker", "DriftWorker", "CounterWorker"],
+            dependencies: [
+                "FlareletCore", "VoiceModeWorker", "RuntWorker", "DriftWorker", "CounterWorker", "TelemetryKitWorker",
+                "MinigemWorker",
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -40,6 +40,15 @@ struct FixturesLiveTests {
         )
     }
 
+    @Test func telemetryKitFixturesOverARealSocket() async throws {
+        try await playFixturesLive(
+            config: "workers/telemetry-kit/wrangler.toml",
+            schema: "workers/telemetry-kit/schema.sql",
+            databaseName: "telemetry-kit",
+            fixtures: "fixtures/telemetry-kit"
+        )
+    }
+
     @Test func driftFixturesOverARealSocket() async throws {
         try await playFixturesLive(
             config: "workers/drift/wrangler.toml",
