@@ -71,7 +71,7 @@ let package = Package(
         .target(name: "FlareletCron", dependencies: ["FlareletCore"], swiftSettings: swiftSettings),
         .target(
             name: "FlareletTesting",
-            dependencies: ["FlareletCore", "FlareletJSON", "FlareletD1", "FlareletKV"],
+            dependencies: ["FlareletCore", "FlareletJSON", "FlareletCrypto", "FlareletD1", "FlareletKV"],
             swiftSettings: swiftSettings
         ),
 

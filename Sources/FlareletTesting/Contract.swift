@@ -1,4 +1,5 @@
 public import FlareletCore
+import FlareletCrypto
 public import FlareletJSON
 import Foundation
 
@@ -196,6 +197,18 @@ public struct ContractRunner: Sendable {
         } else if let text = request["body"]?.stringValue {
             body = Array(text.utf8)
         }
+        if let sign = request["hmacSha256"] {
+            // {"header": "X-Signature", "secret": "…", "message": "{{ts}}:{body}"}: lower-case hex HMAC-SHA256 of the
+            // message, where the literal `{body}` stands for the request body exactly as sent.
+            guard let header = sign["header"]?.stringValue, let secret = sign["secret"]?.stringValue,
+                let message = sign["message"]?.stringValue
+            else {
+                throw ContractError("\"hmacSha256\" needs string \"header\", \"secret\" and \"message\"")
+            }
+            let bodyText = String(decoding: body, as: UTF8.self)
+            let signed = Array(message.replacingOccurrences(of: "{body}", with: bodyText).utf8)
+            headers[header] = Hex.encode(Crypto.hmacSHA256(key: Array(secret.utf8), message: signed))
+        }
         return try await self.target.send(method: method, path: path, headers: headers, body: body)
     }
 
@@ -373,6 +386,10 @@ struct TemplateContext {
         }
         if expression.hasPrefix("date:") {
             return String(try self.time(String(expression.dropFirst(5)).trimmingCharacters(in: .whitespaces)).isoString.prefix(10))
+        }
+        if expression.hasPrefix("unix:") {
+            let date = try self.time(String(expression.dropFirst(5)).trimmingCharacters(in: .whitespaces))
+            return String(Int64((date.timeIntervalSince1970).rounded(.down)))
         }
         if expression.hasPrefix("sqltime:") {
             let iso = try self.time(String(expression.dropFirst(8)).trimmingCharacters(in: .whitespaces)).isoString
