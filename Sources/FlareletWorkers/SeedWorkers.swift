@@ -1,6 +1,7 @@
 import CounterWorker
 import DriftWorker
 public import FlareletCore
+import MinigemWorker
 import RuntWorker
 import TelemetryKitWorker
 import VoiceModeWorker
@@ -11,6 +12,7 @@ public enum SeedWorkers {
         var registry = WorkerRegistry()
         registry.register(main: "counter", summary: "example hit counter (D1 + KV)") { CounterWorker() }
         VoiceModeWorker.register(in: &registry)
+        MinigemWorker.register(in: &registry)
         registry.register(main: TelemetryKitWorker.main, summary: "Telemetry Kit server (D1): HMAC-signed /v1/ingest/:org/:app") {
             TelemetryKitWorker()
         }

@@ -49,6 +49,15 @@ struct FixturesLiveTests {
         )
     }
 
+    @Test func minigemFixturesOverARealSocket() async throws {
+        try await playFixturesLive(
+            config: "workers/minigem/wrangler.toml",
+            schema: "workers/minigem/schema.sql",
+            databaseName: "minigem",
+            fixtures: "fixtures/minigem"
+        )
+    }
+
     @Test func driftFixturesOverARealSocket() async throws {
         try await playFixturesLive(
             config: "workers/drift/wrangler.toml",
