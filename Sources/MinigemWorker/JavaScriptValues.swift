@@ -132,26 +132,13 @@ enum ISOTime {
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (month 1–12; day may overflow the month).
     static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468 + (day - 1)
+        Int64(CivilCalendar.days(year: Int(year), month: Int(month), day: 1)) + (day - 1)
     }
 
     /// Year, month and day of a day number.
     static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        let civil = CivilCalendar.date(days: Int(days))
+        return (Int64(civil.year), Int64(civil.month), Int64(civil.day))
     }
 
     private static func pad(_ value: Int64, _ width: Int) -> String {

@@ -1,3 +1,4 @@
+import Flarelet
 import Foundation
 
 /// Timestamps as the port stores them: microseconds since the Unix epoch, written as
@@ -98,26 +99,13 @@ public enum Timestamp {
         }
     }
 
-    /// Days since 1970-01-01 (proleptic Gregorian; Howard Hinnant's algorithm).
+    /// Days since 1970-01-01 (proleptic Gregorian), via ``CivilCalendar``.
     static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let monthIndex = month > 2 ? month - 3 : month + 9
-        let dayOfYear = (153 * monthIndex + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
+        Int64(CivilCalendar.days(year: Int(year), month: Int(month), day: Int(day)))
     }
 
     static func civilFromDays(_ value: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let days = value + 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let dayOfEra = days - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        let civil = CivilCalendar.date(days: Int(value))
+        return (Int64(civil.year), Int64(civil.month), Int64(civil.day))
     }
 }
