@@ -86,43 +86,6 @@ enum DriftTestSupport {
     }
 }
 
-/// Collects log messages.
-final class LogCapture: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [String] = []
-
-    var messages: [String] {
-        self.lock.lock()
-        defer { self.lock.unlock() }
-        return self.storage
-    }
-
-    func append(_ message: String) {
-        self.lock.lock()
-        self.storage.append(message)
-        self.lock.unlock()
-    }
-
-    var logger: Logger {
-        Logger(label: "drift.test") { _ in CapturingHandler(capture: self) }
-    }
-
-    private struct CapturingHandler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { self.metadata[key] }
-            set { self.metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            self.capture.append("\(event.message)")
-        }
-    }
-}
-
 extension JSONObject {
     /// The row as compact JSON text (key order kept).
     var json: String { JSONValue.object(self).stringify() }

@@ -6,22 +6,6 @@ import Foundation
 import Logging
 import Testing
 
-/// Collects log messages.
-struct CapturingLogHandler: LogHandler {
-    let lines: LockedValue<[String]>
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { self.metadata[key] }
-        set { self.metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        self.lines.withLock { $0.append("\(event.level): \(event.message)") }
-    }
-}
-
 struct BeginWorker: Worker {
     func fetch(_ request: WorkerRequest, env: Env, ctx: ExecutionContext) async throws -> WorkerResponse {
         do {
@@ -50,9 +34,8 @@ struct TransactionHintTests {
         let config = try WranglerConfig.load(path: configPath, env: nil, cliVars: [], persistTo: directory.path + "/state")
         var registry = WorkerRegistry()
         registry.register(main: "begin") { BeginWorker() }
-        let lines = LockedValue<[String]>([])
-        let logger = Logger(label: "test") { _ in CapturingLogHandler(lines: lines) }
-        let hosted = try HostedWorker(config: config, registry: registry, clock: TestClock(), logger: logger)
+        let logs = LogCapture()
+        let hosted = try HostedWorker(config: config, registry: registry, clock: TestClock(), logger: logs.logger)
         defer { hosted.close() }
         let response = await hosted.fetch(WorkerRequest(method: "GET", url: "http://localhost/"))
         #expect(response.status == 500)
@@ -60,7 +43,8 @@ struct TransactionHintTests {
             response.text
                 == "D1_ERROR: To execute a transaction, please use the state.storage.transaction() or state.storage.transactionSync() APIs instead of the SQL BEGIN TRANSACTION or SAVEPOINT statements. The JavaScript API is safer because it will automatically roll back on exceptions, and because it interacts correctly with Durable Objects' automatic atomic write coalescing."
         )
-        let hints = lines.withLock { $0 }.filter { $0.contains("use batch([...])") }
-        #expect(hints == ["warning: env.DB: Hint: D1 has no interactive transactions; use batch([...]) to run statements atomically."])
+        let hints = logs.entries.filter { $0.message.contains("use batch([...])") }
+        #expect(hints.map(\.level) == [.warning])
+        #expect(hints.map(\.message) == ["env.DB: Hint: D1 has no interactive transactions; use batch([...]) to run statements atomically."])
     }
 }

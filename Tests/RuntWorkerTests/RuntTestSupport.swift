@@ -52,10 +52,10 @@ enum Runt {
     }
 
     /// A fresh `:memory:` database with the schema, behind a harness running ``RuntWorker``.
-    static func harness(clock: TestClock = TestClock(), logs: LogBox? = nil) async throws -> WorkerHarness {
+    static func harness(clock: TestClock = TestClock(), logs: LogCapture? = nil) async throws -> WorkerHarness {
         let database = try SQLiteD1Database(path: ":memory:")
         try await applySchema(to: database)
-        let logger = Logger(label: "runt.test") { _ in CapturingLogHandler(box: logs ?? LogBox()) }
+        let logger = (logs ?? LogCapture()).logger(label: "runt.test")
         let env = Env(d1Databases: ["DB": database], clock: clock, logger: logger)
         return WorkerHarness(worker: RuntWorker(), env: env)
     }
@@ -147,37 +147,3 @@ let missingFields = #"{"error":"Missing required fields"}"#
 let invalidPublicKey = #"{"error":"Invalid public key format"}"#
 let invalidSignature = #"{"error":"Invalid signature"}"#
 let tooManyEvents = #"{"error":"Too many events (max 100)"}"#
-
-/// Collects log messages.
-final class LogBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [String] = []
-
-    var messages: [String] {
-        self.lock.lock()
-        defer { self.lock.unlock() }
-        return self.storage
-    }
-
-    func append(_ message: String) {
-        self.lock.lock()
-        self.storage.append(message)
-        self.lock.unlock()
-    }
-}
-
-struct CapturingLogHandler: LogHandler {
-    let box: LogBox
-    var metadata: Logger.Metadata = [:]
-    var metadataProvider: Logger.MetadataProvider?
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { self.metadata[key] }
-        set { self.metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        self.box.append(event.message.description)
-    }
-}

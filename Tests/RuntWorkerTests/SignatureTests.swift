@@ -200,7 +200,7 @@ struct SignatureTests {
 
     @Test(arguments: unusableSignatures)
     func unusableSignatureIsUnauthorizedAndLogged(signature: JSONValue) async throws {
-        let logs = LogBox()
+        let logs = LogCapture()
         let harness = try await Runt.harness(logs: logs)
         expectJSON(await harness.postTelemetry(Runt.replacing("signature", with: signature, in: Runt.readmeBody)), status: 401, invalidSignature)
         #expect(logs.messages.count == 1)
@@ -209,7 +209,7 @@ struct SignatureTests {
     }
 
     @Test func wellFormedWrongSignatureIsUnauthorizedWithoutLog() async throws {
-        let logs = LogBox()
+        let logs = LogCapture()
         let harness = try await Runt.harness(logs: logs)
         let zeros = String(repeating: "00", count: 64)
         expectJSON(await harness.postTelemetry(Runt.replacing("signature", with: .string(zeros), in: Runt.readmeBody)), status: 401, invalidSignature)

@@ -28,39 +28,12 @@ let notFoundHeaders = Headers(corsFields + [("Content-Type", "text/plain;charset
 /// 2026-01-01T00:00:00.000Z, the `TestClock` default.
 let startDate = Date(timeIntervalSince1970: 1_767_225_600)
 
-/// Log lines the worker wrote, with their level.
-final class LogSink: Sendable {
-    private let lines = LockedValue<[(level: Logger.Level, message: String)]>([])
-
-    func append(_ level: Logger.Level, _ message: String) {
-        self.lines.withLock { $0.append((level, message)) }
-    }
-
-    var entries: [(level: Logger.Level, message: String)] { self.lines.withLock { $0 } }
-    var messages: [String] { self.entries.map(\.message) }
-}
-
-struct CapturingLogHandler: LogHandler {
-    let sink: LogSink
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { self.metadata[key] }
-        set { self.metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        self.sink.append(event.level, event.message.description)
-    }
-}
-
 /// A worker with fresh bindings: `:memory:` D1 with `schema.sql` applied, in-memory KV and a test clock.
 struct VoiceModeFixture: Sendable {
     let clock: TestClock
     let database: SQLiteD1Database
     let kv: MemoryKVNamespace
-    let logs: LogSink
+    let logs: LogCapture
     let harness: WorkerHarness
 
     var env: Env { self.harness.env }
@@ -113,8 +86,8 @@ func withVoiceMode<T>(now: Date = startDate, _ body: (VoiceModeFixture) async th
     defer { database.close() }
     try await VoiceModeFixture.applySchema(to: database)
     let kv = MemoryKVNamespace(clock: clock)
-    let logs = LogSink()
-    let logger = Logger(label: "voicemode-test") { _ in CapturingLogHandler(sink: logs) }
+    let logs = LogCapture()
+    let logger = logs.logger(label: "voicemode-test")
     let env = Env(d1Databases: ["DB": database], kvNamespaces: ["KV": kv], clock: clock, logger: logger)
     let fixture = VoiceModeFixture(
         clock: clock,
