@@ -22,49 +22,16 @@ func playFixturesLive(config: String, schema: String, databaseName: String, fixt
 }
 
 struct FixturesLiveTests {
-    @Test func voiceModeFixturesOverARealSocket() async throws {
-        try await playFixturesLive(
-            config: "wrangler.toml",
-            schema: "schema.sql",
-            databaseName: "voicemode-telemetry",
-            fixtures: "fixtures/voicemode"
-        )
-    }
-
-    @Test func runtFixturesOverARealSocket() async throws {
-        try await playFixturesLive(
-            config: "workers/runt/wrangler.toml",
-            schema: "workers/runt/schema.sql",
-            databaseName: "runt-telemetry",
-            fixtures: "fixtures/runt"
-        )
-    }
-
-    @Test func telemetryKitFixturesOverARealSocket() async throws {
-        try await playFixturesLive(
-            config: "workers/telemetry-kit/wrangler.toml",
-            schema: "workers/telemetry-kit/schema.sql",
-            databaseName: "telemetry-kit",
-            fixtures: "fixtures/telemetry-kit"
-        )
-    }
-
-    @Test func minigemFixturesOverARealSocket() async throws {
-        try await playFixturesLive(
-            config: "workers/minigem/wrangler.toml",
-            schema: "workers/minigem/schema.sql",
-            databaseName: "minigem",
-            fixtures: "fixtures/minigem"
-        )
-    }
-
-    @Test func driftFixturesOverARealSocket() async throws {
-        try await playFixturesLive(
-            config: "workers/drift/wrangler.toml",
-            schema: "workers/drift/schema.sql",
-            databaseName: "drift-telemetry",
-            fixtures: "fixtures/drift"
-        )
+    /// (config, schema, database_name, fixtures folder) of every seed worker.
+    @Test(arguments: [
+        ("wrangler.toml", "schema.sql", "voicemode-telemetry", "fixtures/voicemode"),
+        ("workers/runt/wrangler.toml", "workers/runt/schema.sql", "runt-telemetry", "fixtures/runt"),
+        ("workers/drift/wrangler.toml", "workers/drift/schema.sql", "drift-telemetry", "fixtures/drift"),
+        ("workers/telemetry-kit/wrangler.toml", "workers/telemetry-kit/schema.sql", "telemetry-kit", "fixtures/telemetry-kit"),
+        ("workers/minigem/wrangler.toml", "workers/minigem/schema.sql", "minigem", "fixtures/minigem"),
+    ])
+    func fixturesOverARealSocket(config: String, schema: String, databaseName: String, fixtures: String) async throws {
+        try await playFixturesLive(config: config, schema: schema, databaseName: databaseName, fixtures: fixtures)
     }
 }
 
