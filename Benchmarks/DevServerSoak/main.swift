@@ -13,9 +13,10 @@ import Logging
 import Glibc
 #endif
 
-func residentKiB() -> Int {
+/// A `/proc/self/status` field in KiB (`VmRSS`, `RssAnon`, `RssFile`).
+func statusKiB(_ field: String = "VmRSS") -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
     return 0
@@ -69,6 +70,8 @@ final class Connection {
     deinit { close(self.fd) }
 }
 
+/// `SOAK_PATH=/__counts` requests one fixed path instead of 64 counters (for isolating where memory goes).
+let fixedPath = ProcessInfo.processInfo.environment["SOAK_PATH"]
 let total = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 100_000 : 100_000
 let state = FileManager.default.temporaryDirectory.appendingPathComponent("flarelet-soak-\(UUID().uuidString)").path
 defer { try? FileManager.default.removeItem(atPath: state) }
@@ -116,7 +119,8 @@ func run(_ count: Int, threads: Int) -> (seconds: Double, failures: Int) {
             let connection = Connection(port: port)
             for index in 0..<(count / threads) {
                 // 64 distinct paths: the table stays small, so growth would come from per-request state.
-                if connection.get("/p\((index + thread) % 64)") != 200 { failures.withLock { $0 += 1 } }
+                let path = fixedPath ?? "/p\((index + thread) % 64)"
+                if connection.get(path) != 200 { failures.withLock { $0 += 1 } }
             }
             group.leave()
         }.start()
@@ -126,13 +130,20 @@ func run(_ count: Int, threads: Int) -> (seconds: Double, failures: Int) {
 }
 
 let warmup = run(1000, threads: 4)
-let rssAfterWarmup = residentKiB()
+let rssAfterWarmup = statusKiB()
+let anonAfterWarmup = statusKiB("RssAnon")
+let fileAfterWarmup = statusKiB("RssFile")
 let main = run(total - 1000, threads: 4)
 Thread.sleep(forTimeInterval: 1)  // let waitUntil work settle
-let rssAtEnd = residentKiB()
+let rssAtEnd = statusKiB()
+let anonAtEnd = statusKiB("RssAnon")
+let fileAtEnd = statusKiB("RssFile")
 print("DevServerSoak: counter worker (D1 + KV + waitUntil) on a real socket, 4 keep-alive clients")
 print("  requests: \(total), failures: \(warmup.failures + main.failures)")
 print("  throughput: \(Int(Double(total - 1000) / main.seconds)) requests/s after warm-up")
 print("  RSS after 1,000 requests: \(rssAfterWarmup) KiB; after \(total): \(rssAtEnd) KiB")
+print(
+    "  of which anonymous (heap): \(anonAfterWarmup) -> \(anonAtEnd) KiB; file-backed (LMDB map, libraries): \(fileAfterWarmup) -> \(fileAtEnd) KiB"
+)
 print("  ratio end / after-1,000: \(String(format: "%.3f", Double(rssAtEnd) / Double(max(1, rssAfterWarmup))))  (7.10 asks for <= 1.10)")
 exit(0)

@@ -37,6 +37,25 @@ public final class ExecutionContext: Sendable {
         self.state.withLock { $0.passThrough = true }
     }
 
+    /// Waits for every `waitUntil` task (including ones added meanwhile), however long they take. Starts no extra
+    /// tasks, so it is cheap enough to call for every request; pair it with ``cancelAll()`` to enforce a limit.
+    /// - Returns: the errors of the tasks that failed.
+    @discardableResult
+    public func wait() async -> [any Error] {
+        var errors: [any Error] = []
+        var index = 0
+        while let task = self.state.withLock({ state in index < state.tasks.count ? state.tasks[index] : nil }) {
+            index += 1
+            if let error = await task.value { errors.append(error) }
+        }
+        return errors
+    }
+
+    /// Cancels every `waitUntil` task still running (cooperative cancellation).
+    public func cancelAll() {
+        for task in self.state.withLock({ $0.tasks }) { task.cancel() }
+    }
+
     /// Waits for every `waitUntil` task (including ones added meanwhile), at most `timeout` seconds in all.
     /// - Returns: the errors of the tasks that failed; a task still running at the deadline is cancelled and
     ///   reported as ``WaitUntilTimeout``.

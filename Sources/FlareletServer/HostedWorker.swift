@@ -110,28 +110,73 @@ public final class HostedWorker: Sendable {
 }
 
 /// `waitUntil` work still running after its response was sent.
+///
+/// Each invocation's tasks get at most ``limit`` seconds after the response (platform.md 6.3). One reaper task per
+/// worker enforces that by cancelling overdue work once a second, so a request costs no timer of its own.
 final class PendingWork: Sendable {
-    private let contexts = LockedValue<[ObjectIdentifier: ExecutionContext]>([:])
+    private struct Entry {
+        var context: ExecutionContext
+        var deadline: Date
+    }
+    private struct State {
+        var entries: [ObjectIdentifier: Entry] = [:]
+        var reaper: Task<Void, Never>?
+    }
+    private let state = LockedValue(State())
+    let limit: Double
+
+    init(limit: Double = 30) {
+        self.limit = limit
+    }
 
     func track(_ context: ExecutionContext) {
         let id = ObjectIdentifier(context)
-        self.contexts.withLock { $0[id] = context }
+        self.state.withLock { state in
+            state.entries[id] = Entry(context: context, deadline: Date().addingTimeInterval(self.limit))
+            if state.reaper == nil {
+                state.reaper = Task { [weak self] in
+                    while !Task.isCancelled {
+                        try? await Task.sleep(nanoseconds: 1_000_000_000)
+                        guard let self else { return }
+                        self.cancelOverdue(now: Date())
+                    }
+                }
+            }
+        }
         Task {
-            await context.settle(timeout: 30)
-            self.contexts.withLock { _ = $0.removeValue(forKey: id) }
+            await context.wait()
+            self.state.withLock { _ = $0.entries.removeValue(forKey: id) }
         }
     }
 
+    /// Cancels the tasks of every invocation past its deadline.
+    func cancelOverdue(now: Date) {
+        let overdue = self.state.withLock { state in state.entries.values.filter { $0.deadline <= now }.map(\.context) }
+        for context in overdue { context.cancelAll() }
+    }
+
+    /// Waits for outstanding work, at most `timeout` seconds, then stops the reaper.
     func drain(timeout: Double) async {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            let open = self.contexts.withLock { Array($0.values) }
-            guard let context = open.first else { return }
+            let open = self.state.withLock { state in state.entries.values.map(\.context) }
+            guard let context = open.first else { break }
             let remaining = deadline.timeIntervalSinceNow
-            if remaining <= 0 { return }
+            if remaining <= 0 {
+                for context in open { context.cancelAll() }
+                break
+            }
             await context.settle(timeout: remaining)
-            self.contexts.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(context)) }
+            self.state.withLock { _ = $0.entries.removeValue(forKey: ObjectIdentifier(context)) }
         }
+        self.state.withLock { state in
+            state.reaper?.cancel()
+            state.reaper = nil
+        }
+    }
+
+    deinit {
+        self.state.withLock { $0.reaper?.cancel() }
     }
 }
 

@@ -106,6 +106,19 @@ struct InvocationTests {
         #expect(errors.contains { $0 is WaitUntilTimeout })
     }
 
+    @Test func waitCollectsErrorsAndCancelAllStopsWork() async throws {
+        let context = ExecutionContext()
+        context.waitUntil { throw D1Error(.error, "first") }
+        context.waitUntil {}
+        #expect(await context.wait().map { "\($0)" } == ["D1_ERROR: first"])
+        let sleeping = ExecutionContext()
+        sleeping.waitUntil { try await Task.sleep(nanoseconds: 60_000_000_000) }
+        sleeping.cancelAll()
+        let errors = await sleeping.wait()
+        #expect(errors.count == 1)
+        #expect(errors.first is CancellationError)
+    }
+
     @Test func scheduledWithoutHandlerIsAnException() async {
         let outcome = await WorkerHarness(worker: Failing(), env: Env()).scheduled(cron: "* * * * *")
         #expect(outcome.outcome == "exception")
