@@ -122,6 +122,25 @@ struct StoreCloser: Service {
     }
 }
 
+/// Reclaims the space of expired KV entries: once at start, then every `interval` seconds.
+struct KVJanitor: Service {
+    let workers: [HostedWorker]
+    let interval: Double
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            for worker in self.workers { await worker.purgeExpiredKV() }
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await Task.sleep(nanoseconds: UInt64(self.interval * 1_000_000_000))
+                }
+            } catch {
+                return
+            }
+        }
+    }
+}
+
 /// A ready-to-run `flarelet dev` session: one HTTP server (and cron scheduler) per config.
 public struct DevSession: Sendable {
     public struct Endpoint: Sendable {
@@ -189,7 +208,10 @@ public struct DevSession: Sendable {
 
     /// Serves until SIGINT/SIGTERM; calls `onReady` with each worker's URL once it listens.
     public func run(onReady: @escaping @Sendable (_ worker: String, _ url: String) -> Void) async throws {
-        var services: [any Service] = [StoreCloser(workers: self.endpoints.map(\.hosted))]
+        var services: [any Service] = [
+            StoreCloser(workers: self.endpoints.map(\.hosted)),
+            KVJanitor(workers: self.endpoints.map(\.hosted), interval: 300),
+        ]
         for endpoint in self.endpoints {
             let router = DevRouter(
                 hosted: endpoint.hosted,

@@ -80,6 +80,22 @@ public final class HostedWorker: Sendable {
         for namespace in self.namespaces { namespace.close() }
     }
 
+    /// Deletes every expired KV entry of this worker's namespaces (reads already skip them; this reclaims the
+    /// space of keys nobody reads again, such as old rate-limit counters).
+    /// - Returns: how many entries were removed.
+    @discardableResult
+    public func purgeExpiredKV() async -> Int {
+        var removed = 0
+        for namespace in self.namespaces {
+            do {
+                removed += try await namespace.purgeExpired()
+            } catch {
+                self.env.logger.warning("KV purge of \(namespace.directory) failed: \(error)")
+            }
+        }
+        return removed
+    }
+
     /// Runs `fetch`; the `waitUntil` work keeps running in the background and is tracked for shutdown.
     public func fetch(_ request: WorkerRequest) async -> WorkerResponse {
         let (response, context) = await Invocation.fetch(self.worker, request: request, env: self.env)

@@ -48,3 +48,36 @@ struct TransactionHintTests {
         #expect(hints.map(\.message) == ["env.DB: Hint: D1 has no interactive transactions; use batch([...]) to run statements atomically."])
     }
 }
+
+struct KVPurgeTests {
+    /// Expired keys nobody reads again are removed by the dev server's periodic purge.
+    @Test func purgeExpiredKVRemovesOnlyExpiredEntries() async throws {
+        let directory = try TemporaryStateDirectory()
+        let configPath = directory.path + "/wrangler.toml"
+        try """
+        name = "purge"
+        main = "begin"
+
+        [[kv_namespaces]]
+        binding = "KV"
+        id = "x"
+        """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let config = try WranglerConfig.load(path: configPath, env: nil, cliVars: [], persistTo: directory.path + "/state")
+        var registry = WorkerRegistry()
+        registry.register(main: "begin") { BeginWorker() }
+        let clock = TestClock()
+        let hosted = try HostedWorker(config: config, registry: registry, clock: clock, logger: LogCapture().logger)
+        defer { hosted.close() }
+        let kv = try hosted.env.kv("KV")
+        try await kv.put("rate:id:a", "1", options: KVPutOptions(expirationTtl: 3600))
+        try await kv.put("rate:id:b", "1", options: KVPutOptions(expirationTtl: 7200))
+        try await kv.put("keep", "v")
+        #expect(await hosted.purgeExpiredKV() == 0)
+        clock.advance(by: 3600)
+        #expect(await hosted.purgeExpiredKV() == 1)
+        #expect(try await kv.list().keys.map(\.name) == ["keep", "rate:id:b"])
+        clock.advance(by: 3600)
+        #expect(await hosted.purgeExpiredKV() == 1)
+        #expect(try await kv.list().keys.map(\.name) == ["keep"])
+    }
+}
