@@ -214,7 +214,8 @@ final class Bench {
             )
             self.printStorageRatio(result.rate, schema: "voicemode", rows: 1)
         case "runt":
-            let count = min(self.options.requests, Int((self.floors["verify"] ?? 20_000) * (self.options.duration + self.options.warmup) * 1.5))
+            // Enough bodies for the server to verify on every core for the whole run.
+            let count = min(self.options.requests, Int((self.floors["verify"] ?? 20_000) * (self.options.duration + self.options.warmup) * 2))
             let bodies = try Requests.runt(count: count, salt: self.salt)
             let result = try await self.load(port: self.flareletPorts["runt"]!, limit: bodies.count) { bodies[$0] }
             try self.expectAll(result, status: 200, scenario)

@@ -203,6 +203,32 @@ final class SQLiteConnection: @unchecked Sendable {
         return sqlite3_column_int64(statement, 0)
     }
 
+    /// Runs one trusted statement without result rows (transaction control: `BEGIN IMMEDIATE`, `SAVEPOINT`,
+    /// `RELEASE`, `COMMIT`, …) with the authorizer switched off, keeping it prepared until ``close()``: the group
+    /// writer runs several of these per call, and parsing them each time would cost more than running them.
+    func executePrepared(_ sql: String) throws(D1Error) {
+        guard let handle = self.handle else { throw Self.closedError }
+        let wasEnabled = self.authorizer.isEnabled
+        self.authorizer.isEnabled = false
+        defer { self.authorizer.isEnabled = wasEnabled }
+        let statement: OpaquePointer
+        if let cached = self.cachedStatements[sql] {
+            statement = cached
+        } else {
+            var prepared: OpaquePointer?
+            let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil)
+            guard rc == SQLITE_OK, let prepared else {
+                sqlite3_finalize(prepared)
+                throw self.error(code: rc)
+            }
+            self.cachedStatements[sql] = prepared
+            statement = prepared
+        }
+        let rc = sqlite3_step(statement)
+        sqlite3_reset(statement)
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw self.error(code: rc) }
+    }
+
     /// Whether no transaction is open.
     var isAutocommit: Bool {
         guard let handle = self.handle else { return true }
