@@ -134,6 +134,12 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "JSONBenchmark",
+            dependencies: ["FlareletJSON"],
+            path: "Benchmarks/JSONBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "DevServerSoak",
             dependencies: ["FlareletServer", "FlareletWorkers"],
             path: "Benchmarks/DevServerSoak",
