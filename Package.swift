@@ -42,10 +42,11 @@ let package = Package(
 
         // MARK: Worker-facing modules
         .target(name: "FlareletJSON", swiftSettings: swiftSettings),
+        .target(name: "FlareletJavaScript", dependencies: ["FlareletJSON"], swiftSettings: swiftSettings),
         .target(
             name: "FlareletCore",
             dependencies: [
-                "FlareletJSON",
+                "FlareletJSON", "FlareletJavaScript",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -54,7 +55,7 @@ let package = Package(
         .target(
             name: "Flarelet",
             dependencies: [
-                "FlareletCore", "FlareletJSON", "FlareletCrypto",
+                "FlareletCore", "FlareletJSON", "FlareletJavaScript", "FlareletCrypto",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -71,7 +72,7 @@ let package = Package(
         .target(name: "FlareletCron", dependencies: ["FlareletCore"], swiftSettings: swiftSettings),
         .target(
             name: "FlareletTesting",
-            dependencies: ["FlareletCore", "FlareletJSON", "FlareletCrypto", "FlareletD1", "FlareletKV"],
+            dependencies: ["FlareletCore", "FlareletJSON", "FlareletJavaScript", "FlareletCrypto", "FlareletD1", "FlareletKV"],
             swiftSettings: swiftSettings
         ),
 
@@ -148,6 +149,12 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "FlareletJSONTests", dependencies: ["FlareletJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FlareletJavaScriptTests",
+            dependencies: ["FlareletJavaScript", "FlareletJSON"],
+            exclude: ["Vectors"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "FlareletCoreTests", dependencies: ["FlareletCore", "FlareletTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "FlareletCryptoTests", dependencies: ["FlareletCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "FlareletConfigTests", dependencies: ["FlareletConfig"], swiftSettings: swiftSettings),

@@ -130,7 +130,7 @@ func measureRaw() throws -> (rows: Int, seconds: Double) {
     defer { sqlite3_finalize(statement) }
 
     // The same column values the worker stores.
-    let named = ["type", "timestamp", "installationId", "driftVersion"]
+    let named: [JSString] = ["type", "timestamp", "installationId", "driftVersion"]
     let rows: [[String]] = events.map { event in
         var payload = JSONObject()
         for (key, value) in event.objectValue?.entries ?? [] where !named.contains(key) { payload[key] = value }

@@ -209,7 +209,7 @@ extension D1Command {
             }
             let headers = objects.first?.keys ?? []
             let rows = objects.map { object in headers.map { object[$0]?.stringValue ?? "" } }
-            return TextTable.render(headers: headers, rows: rows)
+            return TextTable.render(headers: headers.map(\.string), rows: rows)
         }
     }
 }

@@ -1,6 +1,7 @@
 public import FlareletCore
 import FlareletCrypto
 public import FlareletJSON
+import FlareletJavaScript
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -31,8 +32,9 @@ public struct InProcessTarget: ContractTarget {
     public var env: Env? { self.harness.env }
     public var clock: any WorkerClock { self.harness.env.clock }
 
+    /// Header values travel as their UTF-8 bytes and reach the worker decoded as Latin-1, as over a socket.
     public func send(method: String, path: String, headers: Headers, body: [UInt8]) async throws -> WorkerResponse {
-        var headers = headers
+        var headers = Headers(headers.map { ($0.name, JavaScript.isomorphicDecode($0.value.utf8)) })
         if headers["CF-Connecting-IP"] == nil { headers["CF-Connecting-IP"] = self.peerAddress }
         let request = WorkerRequest(method: method, url: "http://localhost:8787" + path, headers: headers, body: body)
         return await self.harness.fetch(request)
@@ -139,7 +141,7 @@ public struct ContractRunner: Sendable {
         var context = TemplateContext(clock: self.target.clock, runID: self.runID)
         if case .object(let lets) = spec["let"] ?? .null {
             for (name, value) in lets.entries {
-                context.values[name] = try context.render(value)
+                context.values[name.string] = try context.render(value)
             }
         }
         let setup = spec["setup"]?.objectValue ?? JSONObject()
@@ -189,7 +191,7 @@ public struct ContractRunner: Sendable {
         let path = request["path"]?.stringValue ?? "/"
         var headers = Headers()
         for (name, value) in request["headers"]?.objectValue?.entries ?? [] {
-            headers.append(name, value.stringValue ?? value.stringify())
+            headers.append(name.string, value.stringValue ?? value.stringify())
         }
         var body: [UInt8] = []
         if let json = request["json"] {
@@ -223,13 +225,13 @@ public struct ContractRunner: Sendable {
         }
         for (name, value) in expect["headers"]?.objectValue?.entries ?? [] {
             let expected = value.stringValue ?? value.stringify()
-            let actual = response.headers[name]
+            let actual = response.headers.get(name.string)
             if actual != expected {
                 result.failures.append("header \(name): expected \"\(expected)\", got \(actual.map { "\"\($0)\"" } ?? "none")")
             }
         }
         for name in expect["absentHeaders"]?.arrayValue ?? [] {
-            if let name = name.stringValue, let actual = response.headers[name] {
+            if let name = name.stringValue, let actual = response.headers.get(name) {
                 result.failures.append("header \(name): expected absent, got \"\(actual)\"")
             }
         }
@@ -274,7 +276,9 @@ public struct ContractRunner: Sendable {
                 case .null?:
                     if let actual { result.failures.append("kv \(key): expected missing, got \"\(actual)\"") }
                 case .string(let value)?:
-                    if actual != value { result.failures.append("kv \(key): expected \"\(value)\", got \(actual.map { "\"\($0)\"" } ?? "missing")") }
+                    if actual != value.string {
+                        result.failures.append("kv \(key): expected \"\(value)\", got \(actual.map { "\"\($0)\"" } ?? "missing")")
+                    }
                 default:
                     result.failures.append("kv \(key): \"value\" must be a string or null")
                 }
@@ -336,11 +340,11 @@ struct TemplateContext {
 
     func render(_ value: JSONValue) throws -> JSONValue {
         switch value {
-        case .string(let text): return try self.render(text)
+        case .string(let text): return try self.render(text.string)
         case .array(let elements): return .array(try elements.map { try self.render($0) })
         case .object(let object):
             var rendered = JSONObject()
-            for (key, element) in object.entries { rendered[try self.renderText(key)] = try self.render(element) }
+            for (key, element) in object.entries { rendered[try self.renderText(key.string)] = try self.render(element) }
             return .object(rendered)
         default: return value
         }

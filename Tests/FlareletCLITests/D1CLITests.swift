@@ -87,12 +87,12 @@ final class CLIProject: @unchecked Sendable {
     /// `d1 execute DB --command <sql> --json`, parsed.
     func query(_ sql: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [JSONValue] {
         let result = try self.succeed(["d1", "execute", "DB", "--command", sql, "--json"], sourceLocation: sourceLocation)
-        return try #require(try JSONValue.parse(result.stdout).arrayValue, sourceLocation: sourceLocation)
+        return try #require(try JSONValue.parse(result.stdout).arrayValue, sourceLocation: sourceLocation).elements
     }
 
     /// The `results` of each statement of `sql`.
     func rows(_ sql: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [[JSONValue]] {
-        try self.query(sql, sourceLocation: sourceLocation).map { $0["results"]?.arrayValue ?? [] }
+        try self.query(sql, sourceLocation: sourceLocation).map { $0["results"]?.arrayValue?.elements ?? [] }
     }
 }
 
@@ -623,7 +623,7 @@ struct D1ExportTests {
             ["d1", "execute", "DB", "--command", compare, "--persist-to", copy.path, "--json"],
             directory: project.directory.url
         )
-        let copied = try #require(try JSONValue.parse(other.stdout).arrayValue).map { $0["results"]?.arrayValue ?? [] }
+        let copied = try #require(try JSONValue.parse(other.stdout).arrayValue).map { $0["results"]?.arrayValue?.elements ?? [] }
         #expect(original.count == 8)
         #expect(original[1].count == 5)
         #expect(original[3].count == 1)
