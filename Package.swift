@@ -174,6 +174,7 @@ let package = Package(
         .testTarget(
             name: "VoiceModeWorkerTests",
             dependencies: ["VoiceModeWorker", "FlareletTesting", "FlareletD1", "FlareletKV"],
+            exclude: ["Vectors"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -260,3 +260,26 @@ write(`${vectors}/d1-array-binding.json`, d1Arrays.map((text) => {
     if (accepted) return { value: text, blob: Array.from(new Uint8Array(value)) };
     return { value: text, error: `D1_TYPE_ERROR: Type 'object' not supported for value '${value}'` };
 }));
+
+// MARK: VoiceMode's timestamp rules (worker.js validatePayload, rules 5-8) at the tests' clock
+
+const voiceModeNow = Date.parse('2026-01-01T00:00:00.000Z');
+function timestampRule(text) {
+    const dayInMs = 86400000;
+    if (!text || typeof text !== 'string') return 'Invalid or missing timestamp';
+    const timestamp = new Date(text);
+    if (isNaN(timestamp.getTime())) return 'Invalid timestamp format (must be ISO 8601)';
+    if (timestamp > new Date(voiceModeNow + dayInMs)) return 'Timestamp too far in the future';
+    if (timestamp < new Date(voiceModeNow - (90 * dayInMs))) return 'Timestamp too old (max 90 days)';
+    return null;
+}
+const voiceModeTimestamps = [
+    '2025-12-31t05:13:25z', 'Wed, 31 Dec 2025 16:30:25 GMT', '2025/12/31', '12/31/2025 16:30', 'Dec 31, 2025',
+    '2025-12-31T16:30:25+0000', 'Wed Dec 31 2025 16:30:25 GMT+0000 (Coordinated Universal Time)', '0', '1', '12/31',
+    'December 31', 'Dec 31 2025 4:30 PM EST', '31 Dec 2025 23:59:59 -0800', '2025-12-31T23:59:59.9999999-05:00',
+    '2026-01-02T00:00:00.000Z', '2026-01-02T00:00:00.001Z', '2025-10-03', '2025-10-02T23:59:59.999Z', ' 2025-12-31',
+    '2025-12-31 ', '2025-1-5', 'Thu Jan 01 2026', 'January 2, 2026 00:00:01 AM', 'Jan 2, 2026 12:00:01 AM',
+].concat(dateInputs);
+write('Tests/VoiceModeWorkerTests/Vectors/timestamps.json', [...new Set(voiceModeTimestamps)].map((timestamp) => ({
+    timestamp, error: timestampRule(timestamp),
+})));
