@@ -96,7 +96,7 @@ let package = Package(
         .target(
             name: "FlareletServer",
             dependencies: [
-                "FlareletCore", "FlareletConfig", "FlareletD1", "FlareletKV", "FlareletCron",
+                "FlareletCore", "FlareletJavaScript", "FlareletConfig", "FlareletD1", "FlareletKV", "FlareletCron",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -168,7 +168,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FlareletCLITests",
-            dependencies: ["FlareletCLI", "FlareletTesting", "FlareletD1", "FlareletKV"],
+            dependencies: ["FlareletCLI", "FlareletTesting", "FlareletD1", "FlareletKV", "FlareletCrypto", "FlareletJSON"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
