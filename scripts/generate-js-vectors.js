@@ -283,3 +283,285 @@ const voiceModeTimestamps = [
 write('Tests/VoiceModeWorkerTests/Vectors/timestamps.json', [...new Set(voiceModeTimestamps)].map((timestamp) => ({
     timestamp, error: timestampRule(timestamp),
 })));
+
+// MARK: Contract fixtures for the issue's root causes (fixtures/<worker>/, format in fixtures/README.md)
+//
+// Expected bodies, stored rows and KV keys are computed here with JavaScript (JSON.stringify, the upstream
+// workers' own logic), so the fixtures hold JavaScript's answers.
+
+function writeFixture(folder, file, value) {
+    const target = path.join(root, 'fixtures', folder, file);
+    fs.writeFileSync(target, JSON.stringify(value, null, 2) + '\n');
+    console.log(`fixtures/${folder}/${file}`);
+}
+const voiceModeCORS = {
+    'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'POST, OPTIONS',
+    'Access-Control-Allow-Headers': 'Content-Type', 'Access-Control-Max-Age': '86400',
+};
+const seedEnvironment = { os: 'Linux', version: '1.0.0', installation_method: 'uv', mcp_host: 'claude-code', execution_source: 'mcp' };
+function voiceModeEvent(fields) {
+    return Object.assign({ event_id: '{{eid}}', telemetry_id: '{{tid}}', timestamp: '{{now - 1 hour}}', environment: seedEnvironment,
+        usage: { total_sessions: 1 } }, fields);
+}
+const voiceModeLets = { eid: '{{uuid}}', tid: '{{uuid}}' };
+function voiceModeIPHash(ip) {
+    return crypto.createHash('sha256').update(new TextEncoder().encode(ip)).digest('hex').slice(0, 16);
+}
+
+// Cause 1: canonically equivalent keys are two keys.
+{
+    const usage = JSON.parse('{"total_sessions":1,"\u00e9":1,"e\u0301":2,"\u00e9":3}');
+    writeFixture('voicemode', '60-cause1-canonically-equivalent-keys.json', {
+        name: 'usage keys "é" (U+00E9) and "é" (e + U+0301) stay two keys, as in JavaScript',
+        source: 'issue 13 cause 1; voicemode.md §3 (usage stored as JSON.stringify)',
+        let: voiceModeLets,
+        request: { method: 'POST', path: '/telemetry', headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': '198.51.100.60' },
+            body: JSON.stringify(voiceModeEvent({ usage: '@USAGE@' })).replace('"@USAGE@"', '{"total_sessions":1,"\u00e9":1,"e\u0301":2,"\u00e9":3}') },
+        expect: { status: 200, headers: voiceModeCORS, json: { status: 'ok', event_id: '{{eid}}' },
+            rows: [{ binding: 'DB', sql: 'SELECT usage FROM events WHERE telemetry_id = ?', params: ['{{tid}}'], equals: [{ usage: JSON.stringify(usage) }] }] },
+    });
+}
+// Cause 2: lone surrogates are kept, echoed and stored as escapes (D1 text gets U+FFFD).
+{
+    const environment = { os: 'Linux\udc00', version: '1.0.0' };
+    writeFixture('voicemode', '61-cause2-lone-surrogates.json', {
+        name: 'a lone surrogate in event_id is echoed as \\ud800; environment is stored with the \\udc00 escape',
+        source: 'issue 13 cause 2; voicemode.md §3',
+        let: voiceModeLets,
+        request: { method: 'POST', path: '/telemetry', headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': '198.51.100.61' },
+            json: voiceModeEvent({ event_id: '\ud800{{eid}}', environment }) },
+        expect: { status: 200, headers: voiceModeCORS, json: { status: 'ok', event_id: '\ud800{{eid}}' },
+            rows: [{ binding: 'DB', sql: 'SELECT event_id, environment FROM events WHERE telemetry_id = ?', params: ['{{tid}}'],
+                equals: [{ event_id: '\ufffd{{eid}}', environment: JSON.stringify(environment) }] }] },
+    });
+}
+// Cause 3: deep values parse; the validation decides.
+{
+    const deep = '['.repeat(600) + ']'.repeat(600);
+    const usage = `{"total_sessions":1,"deep":${deep}}`;
+    writeFixture('voicemode', '62-cause3-deep-usage-600-levels.json', {
+        name: 'a usage value nested 600 levels deep is stored (200), as upstream',
+        source: 'issue 13 cause 3',
+        let: voiceModeLets,
+        request: { method: 'POST', path: '/telemetry', headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': '198.51.100.62' },
+            body: JSON.stringify(voiceModeEvent({ usage: '@USAGE@' })).replace('"@USAGE@"', '{"total_sessions":1,"deep":{{repeat: 600 "["}}{{repeat: 600 "]"}}}') },
+        expect: { status: 200, json: { status: 'ok', event_id: '{{eid}}' },
+            rows: [{ binding: 'DB', sql: 'SELECT length(usage) AS n FROM events WHERE telemetry_id = ?', params: ['{{tid}}'],
+                equals: [{ n: JSON.stringify(JSON.parse(usage)).length }] }] },
+    });
+    writeFixture('voicemode', '63-cause3-deep-top-level-array.json', {
+        name: 'a top-level array nested 100,000 levels deep fails validation (400), not the parser',
+        source: 'issue 13 cause 3',
+        request: { method: 'POST', path: '/telemetry', headers: { 'Content-Type': 'application/json' },
+            body: '{{repeat: 100000 "["}}{{repeat: 100000 "]"}}' },
+        expect: { status: 400, headers: voiceModeCORS, json: { error: 'Invalid or missing event_id' } },
+    });
+}
+// Cause 4: every form V8's Date parser accepts.
+{
+    const forms = [
+        ['64', 'lower-case t and z', '2020-11-10t05:13:25z'],
+        ['65', 'RFC 1123 (toUTCString)', 'Wed, 02 Dec 2020 16:30:25 GMT'],
+        ['66', 'year/month/day', '2099/12/02'],
+        ['67', 'US date and time', '12/02/2099 16:30'],
+        ['68', 'month name', 'Dec 02, 2020'],
+        ['69', '±hhmm offset', '2099-12-02T16:30:25+0000'],
+        ['70', 'Date.prototype.toString()', 'Wed Dec 02 2020 16:30:25 GMT+0000 (Coordinated Universal Time)'],
+        ['71', '"0" (the year 2000)', '0'],
+        ['72', 'trailing garbage after the zone', '2024-12-14T10:30:00ZZ'],
+    ];
+    const now = Date.now();
+    for (const [number, label, timestamp] of forms) {
+        const dayInMs = 86400000;
+        const date = new Date(timestamp);
+        const error = isNaN(date.getTime()) ? 'Invalid timestamp format (must be ISO 8601)'
+            : date > new Date(now + dayInMs) ? 'Timestamp too far in the future'
+            : date < new Date(now - 90 * dayInMs) ? 'Timestamp too old (max 90 days)' : null;
+        writeFixture('voicemode', `${number}-cause4-timestamp-${label.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase()}.json`, {
+            name: `timestamp in the ${label} form "${timestamp}" is read by V8's Date parser: ${error}`,
+            source: 'issue 13 cause 4; voicemode.md §3 rules 6-8',
+            let: voiceModeLets,
+            request: { method: 'POST', path: '/telemetry', headers: { 'Content-Type': 'application/json' }, json: voiceModeEvent({ timestamp }) },
+            expect: { status: 400, headers: voiceModeCORS, json: { error } },
+        });
+    }
+    writeFixture('voicemode', '73-cause4-timestamp-utc-string-accepted.json', {
+        name: 'a timestamp in the toUTCString() form within the window is accepted and stored as sent',
+        source: 'issue 13 cause 4',
+        let: Object.assign({ ts: '{{utc: now - 2 hours}}' }, voiceModeLets),
+        request: { method: 'POST', path: '/telemetry', headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': '198.51.100.73' },
+            json: voiceModeEvent({ timestamp: '{{ts}}' }) },
+        expect: { status: 200, json: { status: 'ok', event_id: '{{eid}}' },
+            rows: [{ binding: 'DB', sql: 'SELECT timestamp FROM events WHERE telemetry_id = ?', params: ['{{tid}}'], equals: [{ timestamp: '{{ts}}' }] }] },
+    });
+}
+// Cause 7: header bytes are Latin-1.
+{
+    const ip = 'ünïcode';
+    const latin1 = Buffer.from(ip, 'utf8').toString('latin1');
+    const hash = voiceModeIPHash(latin1);
+    writeFixture('voicemode', '74-cause7-latin1-client-ip.json', {
+        name: `CF-Connecting-IP "${ip}" sent as UTF-8 is read as Latin-1 "${latin1}": its hash and rate-limit key follow`,
+        source: 'issue 13 cause 7; voicemode.md §3 (ip hash)',
+        live: true,
+        let: voiceModeLets,
+        setup: { kv: [{ binding: 'KV', key: `rate:ip:${hash}`, value: '41', expirationTtl: 3600 }] },
+        request: { method: 'POST', path: '/telemetry', headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': ip }, json: voiceModeEvent({}) },
+        expect: { status: 200, json: { status: 'ok', event_id: '{{eid}}' },
+            rows: [{ binding: 'DB', sql: 'SELECT client_ip_hash FROM events WHERE telemetry_id = ?', params: ['{{tid}}'], equals: [{ client_ip_hash: hash }] }],
+            kv: [{ binding: 'KV', key: `rate:ip:${hash}`, value: '42' }] },
+    });
+}
+
+// Drift: the upstream aggregation (index.ts updateAggregateStats) run by Node.
+const driftCORS = { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+    'Access-Control-Allow-Headers': 'Content-Type' };
+function driftAggregates(events) {
+    const typeCounts = {}; const languageCounts = {}; const categoryCounts = {};
+    for (const event of events) {
+        typeCounts[event.type] = (typeCounts[event.type] || 0) + 1;
+        if (event.type === 'pattern_signature') {
+            const lang = event.language; const cat = event.category;
+            if (lang) languageCounts[lang] = (languageCounts[lang] || 0) + 1;
+            if (cat) categoryCounts[cat] = (categoryCounts[cat] || 0) + 1;
+        }
+    }
+    const rows = [];
+    for (const [type, count] of Object.entries(typeCounts)) rows.push([`events:${type}`, count]);
+    for (const [lang, count] of Object.entries(languageCounts)) rows.push([`language:${lang}`, count]);
+    for (const [cat, count] of Object.entries(categoryCounts)) rows.push([`category:${cat}`, count]);
+    return rows;
+}
+function driftEvent(fields) {
+    return Object.assign({ type: 'scan_completion', timestamp: '{{now}}', installationId: '{{inst}}', driftVersion: '0.9.3' }, fields);
+}
+const driftPost = (events, pathname = '/v1/events') => ({ method: 'POST', path: pathname, headers: { 'Content-Type': 'application/json' }, json: { events } });
+const driftOK = (count) => ({ status: 200, headers: driftCORS, json: { success: true, eventsProcessed: count } });
+{
+    const events = [driftEvent({ type: '\u00e9-{{run}}' }), driftEvent({ type: 'e\u0301-{{run}}' }), driftEvent({ type: '\u00e9-{{run}}' })];
+    const expected = driftAggregates(events.map((e) => ({ type: e.type })));
+    writeFixture('drift', '60-cause1-canonically-equivalent-types.json', {
+        name: 'types "é" (U+00E9) and "é" (e + U+0301) are two counters, as in a JavaScript object',
+        source: 'issue 13 cause 1; drift.md §4',
+        let: { inst: '{{uuid}}' },
+        request: driftPost(events),
+        expect: Object.assign(driftOK(3), { rows: [{ binding: 'DB',
+            sql: "SELECT metric, value FROM daily_stats WHERE date = ? AND metric IN (?, ?) ORDER BY metric",
+            params: ['{{date: now}}', 'events:\u00e9-{{run}}', 'events:e\u0301-{{run}}'],
+            equals: expected.map(([metric, value]) => ({ metric, value })).sort((a, b) => Buffer.compare(Buffer.from(a.metric), Buffer.from(b.metric))) }] }),
+    });
+}
+{
+    const events = [driftEvent({ type: 'lone-{{run}}', note: '\ud800', nested: { '\udc00': 'x' } }), driftEvent({ type: '\udc00-{{run}}' })];
+    writeFixture('drift', '61-cause2-lone-surrogates.json', {
+        name: 'a lone surrogate in the payload is stored as its \\ud800 escape; in a type it names a counter (D1 text: U+FFFD)',
+        source: 'issue 13 cause 2; drift.md §3 step 5',
+        let: { inst: '{{uuid}}' },
+        request: driftPost(events),
+        expect: Object.assign(driftOK(2), { rows: [
+            { binding: 'DB', sql: "SELECT payload FROM events WHERE installation_id = ? AND type = ?", params: ['{{inst}}', 'lone-{{run}}'],
+                equals: [{ payload: JSON.stringify({ note: '\ud800', nested: { '\udc00': 'x' } }) }] },
+            { binding: 'DB', sql: 'SELECT value FROM daily_stats WHERE date = ? AND metric = ?', params: ['{{date: now}}', 'events:\ufffd-{{run}}'], equals: [{ value: 1 }] },
+        ] }),
+    });
+}
+{
+    const deep = '['.repeat(600) + ']'.repeat(600);
+    writeFixture('drift', '62-cause3-deep-payload-600-levels.json', {
+        name: 'an event field nested 600 levels deep is stored in payload (200)',
+        source: 'issue 13 cause 3',
+        let: { inst: '{{uuid}}' },
+        request: { method: 'POST', path: '/v1/events', headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ events: [driftEvent({ deep: '@DEEP@' })] }).replace('"@DEEP@"', '{{repeat: 600 "["}}{{repeat: 600 "]"}}') },
+        expect: Object.assign(driftOK(1), { rows: [{ binding: 'DB', sql: 'SELECT payload FROM events WHERE installation_id = ?', params: ['{{inst}}'],
+            equals: [{ payload: JSON.stringify({ deep: JSON.parse(deep) }) }] }] }),
+    });
+    writeFixture('drift', '63-cause3-deep-top-level-array.json', {
+        name: 'a top-level array nested 100,000 levels deep has no events array (400), not a parse failure',
+        source: 'issue 13 cause 3',
+        request: { method: 'POST', path: '/v1/events', headers: { 'Content-Type': 'application/json' }, body: '{{repeat: 100000 "["}}{{repeat: 100000 "]"}}' },
+        expect: { status: 400, headers: driftCORS, json: { error: 'Invalid request: events array required' } },
+    });
+}
+{
+    const paths = [['64', '/v1/x/../events', 'a .. segment', 'dot-dot-segment'], ['65', '/v1/./events', 'a . segment', 'dot-segment'],
+        ['66', '/v1/x/%2e%2E/events', 'a percent-encoded .. segment', 'percent-encoded-dot-dot'], ['67', '/v1\\events', 'a backslash', 'backslash']];
+    for (const [number, pathname, label, slug] of paths) {
+        const url = new URL(pathname, 'http://127.0.0.1:8787');
+        writeFixture('drift', `${number}-cause5-path-${slug}.json`, {
+            name: `POST ${pathname} (${label}) has pathname ${url.pathname} and reaches the events handler`,
+            source: 'issue 13 cause 5 (new URL(request.url).pathname)',
+            let: { inst: '{{uuid}}' },
+            request: driftPost([driftEvent({})], pathname),
+            expect: driftOK(1),
+        });
+    }
+    writeFixture('drift', '68-cause5-get-health-via-dot-segments.json', {
+        name: 'GET /v1/stats/../health has pathname /v1/health',
+        source: 'issue 13 cause 5',
+        request: { method: 'GET', path: '/v1/stats/../health' },
+        expect: { status: 200, headers: driftCORS, json: { status: 'healthy', timestamp: '{{iso}}' } },
+    });
+}
+{
+    writeFixture('drift', '69-cause6-infinity-type.json', {
+        name: '"type": 1e400 is Infinity: the counter is events:Infinity (String(Infinity))',
+        source: 'issue 13 cause 6',
+        let: { inst: '{{uuid}}' },
+        request: { method: 'POST', path: '/v1/events', headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ events: [driftEvent({ type: '@INF@' })] }).replace('"@INF@"', '1e400') },
+        expect: Object.assign(driftOK(1), { rows: [
+            { binding: 'DB', sql: 'SELECT value FROM daily_stats WHERE date = ? AND metric = ?', params: ['{{date: now}}', `events:${String(JSON.parse('1e400'))}`], equals: [{ value: 1 }] },
+        ] }),
+    });
+    const members = ['toString', 'toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf'];
+    const events = members.map((type) => driftEvent({ type }))
+        .concat([driftEvent({ type: 'pattern_signature', language: 'isPrototypeOf', category: '__proto__' })]);
+    const aggregates = driftAggregates(events.map((e) => ({ type: e.type, language: e.language, category: e.category })));
+    const metrics = ['events:toString', 'events:constructor', 'events:__proto__', 'events:hasOwnProperty', 'events:valueOf', 'language:isPrototypeOf', 'category:__proto__'];
+    writeFixture('drift', '70-cause6-object-prototype-counters.json', {
+        name: 'types and languages named after Object.prototype members count like upstream\'s plain-object counters',
+        source: 'issue 13 cause 6; drift.md §4 (counts kept in plain objects)',
+        let: { inst: '{{uuid}}' },
+        request: driftPost(events),
+        expect: Object.assign(driftOK(events.length), { rows: [{ binding: 'DB',
+            sql: `SELECT metric, value FROM daily_stats WHERE date = ? AND metric IN (${metrics.map(() => '?').join(', ')}) ORDER BY metric`,
+            params: ['{{date: now}}'].concat(metrics),
+            equals: aggregates.filter(([metric]) => metrics.includes(metric)).map(([metric, value]) => ({ metric, value }))
+                .sort((a, b) => Buffer.compare(Buffer.from(a.metric), Buffer.from(b.metric))) }] }),
+    });
+    writeFixture('drift', '71-cause6-byte-array-type.json', {
+        name: 'a type [1.5, 255.9] binds as a BLOB like workerd (0 <= b < 256) and counts as events:1.5,255.9',
+        source: 'issue 13 cause 6; platform.md 1.3',
+        let: { inst: '{{uuid}}' },
+        request: driftPost([driftEvent({ type: [1.5, 255.9] })]),
+        expect: Object.assign(driftOK(1), { rows: [
+            { binding: 'DB', sql: 'SELECT hex(type) AS t FROM events WHERE installation_id = ?', params: ['{{inst}}'],
+                equals: [{ t: Buffer.from(Uint8Array.from([1.5, 255.9])).toString('hex').toUpperCase() }] },
+            { binding: 'DB', sql: 'SELECT value FROM daily_stats WHERE date = ? AND metric = ?', params: ['{{date: now}}', `events:${String([1.5, 255.9])}`], equals: [{ value: 1 }] },
+        ] }),
+    });
+}
+
+// MARK: Runt: Ed25519 signatures over JSON.stringify(events) with the test key (seed 32 x 0x07)
+
+{
+    const seed = Buffer.alloc(32, 7);
+    const privateKey = crypto.createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]),
+        format: 'der', type: 'pkcs8' });
+    const publicKey = crypto.createPublicKey(privateKey).export({ format: 'der', type: 'spki' }).subarray(12).toString('hex');
+    const eventSets = [
+        '[{"event_type":"auto_launch","data":{"runtime":"python","success":true,"prewarmed":true,"duration_ms":150},"timestamp":"2024-02-16T12:00:00Z"}]',
+        '[{"event_type":"contract_unicode_keys","data":{"\u00e9":1,"e\u0301":2},"timestamp":"2024-03-01T00:00:00Z"}]',
+        '[{"event_type":"contract_lone_\\ud800","data":{"note":"\\udc00"},"timestamp":"2024-03-01T00:01:00Z"}]',
+        '[{"event_type":"x","data":{"2":1,"1":2,"b":3,"a":4,"1e400":1e400,"big":123456789012345678901234,"f":1.50,"neg":-0}}]',
+        '[{"event_type":"deep","data":' + '['.repeat(600) + ']'.repeat(600) + '}]',
+    ];
+    write(`${vectors}/runt-signatures.json`, {
+        publicKey,
+        cases: eventSets.map((text) => {
+            const message = JSON.stringify(JSON.parse(text));
+            return { events: text, message, signature: crypto.sign(null, Buffer.from(message, 'utf8'), privateKey).toString('hex') };
+        }),
+    });
+}

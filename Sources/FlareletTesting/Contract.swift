@@ -54,7 +54,20 @@ public struct LiveTarget: ContractTarget {
     public var env: Env? { nil }
     public var clock: any WorkerClock { SystemClock() }
 
+    /// `http://` targets get the request byte for byte over a socket (path not normalised, header values as their
+    /// UTF-8 bytes); other schemes go through URLSession.
     public func send(method: String, path: String, headers: Headers, body: [UInt8]) async throws -> WorkerResponse {
+        if let base = JavaScript.URL(self.baseURL), base.scheme == "http" {
+            let prefix = base.pathname == "/" ? "" : base.pathname
+            return try await RawHTTPClient.send(
+                host: base.hostname.trimmingCharacters(in: CharacterSet(charactersIn: "[]")),
+                port: base.port ?? 80,
+                method: method,
+                target: prefix + path,
+                headers: headers,
+                body: body
+            )
+        }
         guard let url = URL(string: self.baseURL + path) else {
             throw ContractError("invalid URL \(self.baseURL + path)")
         }
@@ -340,11 +353,11 @@ struct TemplateContext {
 
     func render(_ value: JSONValue) throws -> JSONValue {
         switch value {
-        case .string(let text): return try self.render(text.string)
+        case .string(let text): return text.isWellFormed ? try self.render(text.string) : .string(try self.renderText(text))
         case .array(let elements): return .array(try elements.map { try self.render($0) })
         case .object(let object):
             var rendered = JSONObject()
-            for (key, element) in object.entries { rendered[try self.renderText(key.string)] = try self.render(element) }
+            for (key, element) in object.entries { rendered[try self.renderText(key)] = try self.render(element) }
             return .object(rendered)
         default: return value
         }
@@ -357,6 +370,28 @@ struct TemplateContext {
             if let value = self.values[name] { return value }
         }
         return .string(try self.renderText(text))
+    }
+
+    /// Renders templates in a JavaScript string, keeping lone surrogates outside the placeholders.
+    func renderText(_ text: JSString) throws -> JSString {
+        if text.isWellFormed { return JSString(try self.renderText(text.string)) }
+        let units = text.codeUnits
+        var output: [UInt16] = []
+        var index = 0
+        while index < units.count {
+            guard index + 1 < units.count, units[index] == 0x7B, units[index + 1] == 0x7B else {
+                output.append(units[index])
+                index += 1
+                continue
+            }
+            var close = index + 2
+            while close + 1 < units.count, !(units[close] == 0x7D && units[close + 1] == 0x7D) { close += 1 }
+            guard close + 1 < units.count else { throw ContractError("unterminated template in \(text.debugDescription)") }
+            let expression = String(decoding: units[(index + 2)..<close], as: UTF16.self).trimmingCharacters(in: .whitespaces)
+            output.append(contentsOf: try self.evaluate(expression, in: text.string).utf16)
+            index = close + 2
+        }
+        return JSString(codeUnits: output)
     }
 
     func renderText(_ text: String) throws -> String {
@@ -395,6 +430,22 @@ struct TemplateContext {
             let date = try self.time(String(expression.dropFirst(5)).trimmingCharacters(in: .whitespaces))
             return String(Int64((date.timeIntervalSince1970).rounded(.down)))
         }
+        if expression.hasPrefix("utc:") {
+            return Self.utcString(try self.time(String(expression.dropFirst(4)).trimmingCharacters(in: .whitespaces)))
+        }
+        if expression.hasPrefix("repeat:") {
+            // {{repeat: 600 "["}}: the quoted text (no escapes) `count` times.
+            let rest = expression.dropFirst(7).trimmingCharacters(in: .whitespaces)
+            guard let space = rest.firstIndex(of: " "), let count = Int(rest[..<space]), count >= 0,
+                case let quoted = rest[rest.index(after: space)...].trimmingCharacters(in: .whitespaces),
+                quoted.count >= 2, quoted.hasPrefix("\""), quoted.hasSuffix("\"")
+            else {
+                throw ContractError("bad repeat template {{\(expression)}} (expected e.g. {{repeat: 600 \"[\"}})")
+            }
+            let text = String(quoted.dropFirst().dropLast())
+            guard count * text.utf8.count <= 10_000_000 else { throw ContractError("repeat template too large: {{\(expression)}}") }
+            return String(repeating: text, count: count)
+        }
         if expression.hasPrefix("sqltime:") {
             let iso = try self.time(String(expression.dropFirst(8)).trimmingCharacters(in: .whitespaces)).isoString
             return String(iso.prefix(19)).replacingOccurrences(of: "T", with: " ")
@@ -419,6 +470,18 @@ struct TemplateContext {
         default: throw ContractError("bad time unit in \"\(expression)\"")
         }
         return now.addingTimeInterval((parts[1] == "-" ? -1 : 1) * amount * unit)
+    }
+
+    /// `Date.prototype.toUTCString()`: `Wed, 02 Dec 2026 16:30:25 GMT`.
+    static func utcString(_ date: Date) -> String {
+        let iso = Array(date.isoString.utf8)
+        let days = Int64((Double(date.epochMilliseconds) / 86_400_000).rounded(.down))
+        let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let weekday = weekdays[Int(((days % 7) + 7) % 7)]
+        func text(_ range: Range<Int>) -> String { String(decoding: iso[range], as: UTF8.self) }
+        let month = months[Int(text(5..<7))! - 1]
+        return "\(weekday), \(text(8..<10)) \(month) \(text(0..<4)) \(text(11..<19)) GMT"
     }
 
     static func isISOTimestamp(_ text: String) -> Bool {
