@@ -107,7 +107,7 @@ let package = Package(
         .target(
             name: "FlareletCLI",
             dependencies: [
-                "FlareletServer", "FlareletWorkers", "FlareletTesting", "RuntWorker",
+                "FlareletServer", "FlareletWorkers", "FlareletTesting", "FlareletJavaScript", "RuntWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -250,7 +250,7 @@ public struct MinigemWorker: Worker {
                 message: "Body cannot be empty when content-type is set to 'application/json'"
             )
         }
-        let bytes = request.body.starts(with: [0xEF, 0xBB, 0xBF]) ? request.body.dropFirst(3) : request.body[...]
+        let bytes = JavaScript.withoutByteOrderMark(request.body)
         let value: JSONValue
         do {
             value = try JSONValue.parse(bytes)
