@@ -308,6 +308,12 @@ final class SQLiteConnection: @unchecked Sendable {
         )
     }
 
+    /// `sqlite3_total_changes64`: rows changed on this connection so far (triggers included).
+    var totalChanges: Int64 {
+        guard let handle = self.handle else { return 0 }
+        return sqlite3_total_changes64(handle)
+    }
+
     /// `page_count × page_size` in bytes.
     func databaseSize() -> Int {
         let pageCount = self.integer("PRAGMA page_count") ?? 0
