@@ -160,3 +160,18 @@ struct MetaTests {
         }
     }
 }
+
+/// platform-next.md 12: the binding refuses `VACUUM` as workerd does (only `flarelet d1 execute --command` runs it).
+struct VacuumBindingTests {
+    @Test func bindingRefusesVacuumWithUpstreamsMessage() async throws {
+        try await withDatabase { database in
+            try await database.run("CREATE TABLE t (v)")
+            do throws(D1Error) {
+                _ = try await database.prepare("VACUUM").run()
+                Issue.record("VACUUM ran through the binding")
+            } catch {
+                #expect(error.description == "D1_ERROR: cannot VACUUM from within a transaction: SQLITE_ERROR")
+            }
+        }
+    }
+}
