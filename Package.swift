@@ -119,7 +119,9 @@ let package = Package(
         .executableTarget(
             name: "flarelet-bench",
             dependencies: [
-                "FlareletCLI", "FlareletCore", "FlareletJSON", "FlareletCrypto", "RuntWorker", "CSQLite",
+                "FlareletCLI", "FlareletServer", "FlareletWorkers", "FlareletConfig", "FlareletCore", "FlareletJSON",
+                "FlareletCrypto", "RuntWorker", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
