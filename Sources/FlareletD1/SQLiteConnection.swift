@@ -178,6 +178,16 @@ final class SQLiteConnection: @unchecked Sendable {
         guard rc == SQLITE_OK else { throw self.error(code: rc) }
     }
 
+    /// `VACUUM` for the command line: outside any transaction, with one attached database allowed for the time of
+    /// the statement (SQLite attaches a temporary copy). The binding never gets here: it refuses `VACUUM` (inside its
+    /// transaction SQLite answers `cannot VACUUM from within a transaction`).
+    func vacuum() throws(D1Error) {
+        guard let handle = self.handle else { throw Self.closedError }
+        let attached = sqlite3_limit(handle, SQLITE_LIMIT_ATTACHED, 1)
+        defer { sqlite3_limit(handle, SQLITE_LIMIT_ATTACHED, attached) }
+        try self.execute("VACUUM")
+    }
+
     /// Runs a trusted single-value query with the authorizer switched off; `nil` on any failure.
     /// The statement is prepared once and kept until ``close()`` (meta needs two of these per query).
     func integer(_ sql: String) -> Int64? {
@@ -333,6 +343,12 @@ final class SQLiteConnection: @unchecked Sendable {
             lastRowId: sqlite3_last_insert_rowid(handle),
             size: self.databaseSize()
         )
+    }
+
+    /// `sqlite3_total_changes64`: rows changed on this connection so far (triggers included).
+    var totalChanges: Int64 {
+        guard let handle = self.handle else { return 0 }
+        return sqlite3_total_changes64(handle)
     }
 
     /// `page_count × page_size` in bytes.
