@@ -1,0 +1,291 @@
+import Foundation
+
+/// Why a throwaway PostgreSQL server could not be started (tests then skip with this reason).
+public struct PostgresUnavailable: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A throwaway PostgreSQL server for tests, started from the installed server binaries (`initdb`, `pg_ctl`) in a
+/// temporary directory, listening on `127.0.0.1` at a free port, with a password-protected superuser.
+///
+/// PostgreSQL refuses to run as root; as root the server runs as the `postgres` system user (created by Debian's
+/// `postgresql` package), else as `nobody`, through `runuser`. The binaries are found in
+/// `$FLARELET_POSTGRES_BIN`, on `PATH`, or in the newest `/usr/lib/postgresql/<version>/bin` (Debian's layout).
+///
+/// A watchdog process stops the server and deletes its directory when the test process ends, however it ends;
+/// ``stop()`` does so at once.
+public final class PostgresTestServer: Sendable {
+    public let host = "127.0.0.1"
+    public let port: Int
+    /// The superuser.
+    public let user = "flarelet"
+    public let password: String
+    /// The temporary directory (data directory, log, socket).
+    public let directory: String
+    private let tools: Tools
+
+    struct Tools: Sendable {
+        var bin: String
+        /// `runuser -u <user> --` when running as root, else empty.
+        var prefix: [String]
+        var owner: String?
+    }
+
+    /// Whether tests must fail instead of skipping when no server can be started: on CI (`CI=true`, where
+    /// `.ci/run` installs PostgreSQL) or with `FLARELET_REQUIRE_POSTGRES=1`.
+    public static var isRequired: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["CI"] == "true" || environment["FLARELET_REQUIRE_POSTGRES"] == "1"
+    }
+
+    // MARK: Shared server
+
+    private static let sharedState = SharedServer()
+
+    private actor SharedServer {
+        var result: Result<PostgresTestServer, PostgresUnavailable>?
+
+        func get() async -> Result<PostgresTestServer, PostgresUnavailable> {
+            if let result { return result }
+            let started: Result<PostgresTestServer, PostgresUnavailable>
+            do {
+                started = .success(try await PostgresTestServer.start())
+            } catch {
+                started = .failure(error)
+            }
+            self.result = started
+            return started
+        }
+    }
+
+    /// One server shared by every test of the process (started on first use, stopped when the process ends). Give
+    /// each test its own database (``createDatabase(_:)``).
+    public static func shared() async throws(PostgresUnavailable) -> PostgresTestServer {
+        try await self.sharedState.get().get()
+    }
+
+    // MARK: Lifecycle
+
+    /// Initialises a cluster in a new temporary directory and starts it.
+    public static func start() async throws(PostgresUnavailable) -> PostgresTestServer {
+        let tools = try self.findTools()
+        let directory: String
+        do {
+            directory = try self.makeDirectory(owner: tools.owner)
+        } catch {
+            throw PostgresUnavailable("cannot create a temporary directory for PostgreSQL: \(error)")
+        }
+        let password = "pw-" + UUID().uuidString.lowercased()
+        let server = PostgresTestServer(port: 0, password: password, directory: directory, tools: tools)
+        do {
+            let passwordFile = directory + "/pwfile"
+            try Data(password.utf8).write(to: URL(fileURLWithPath: passwordFile))
+            if let owner = tools.owner { try self.chown(passwordFile, to: owner) }
+            let initdb = try server.run(
+                "initdb",
+                ["-D", server.dataDirectory, "-U", server.user, "--pwfile=\(passwordFile)", "--auth-host=scram-sha-256",
+                 "--auth-local=trust", "-E", "UTF8", "--locale=C", "-N"]
+            )
+            guard initdb.status == 0 else { throw PostgresUnavailable("initdb failed: \(initdb.output.suffix(600))") }
+            let port = try self.freePort()
+            let started = PostgresTestServer(port: port, password: password, directory: directory, tools: tools)
+            try started.startServer()
+            started.startWatchdog()
+            return started
+        } catch let error as PostgresUnavailable {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw PostgresUnavailable("\(error)")
+        }
+    }
+
+    private init(port: Int, password: String, directory: String, tools: Tools) {
+        self.port = port
+        self.password = password
+        self.directory = directory
+        self.tools = tools
+    }
+
+    var dataDirectory: String { self.directory + "/data" }
+
+    private func startServer() throws(PostgresUnavailable) {
+        let options = "-p \(self.port) -h 127.0.0.1 -k \(self.directory) -c fsync=off -c synchronous_commit=off "
+            + "-c full_page_writes=off -c max_connections=200"
+        let result = try self.run("pg_ctl", ["-D", self.dataDirectory, "-l", self.directory + "/server.log", "-w", "-t", "60", "-o", options, "start"])
+        guard result.status == 0 else {
+            let log = (try? String(contentsOfFile: self.directory + "/server.log", encoding: .utf8)) ?? ""
+            throw PostgresUnavailable("pg_ctl start failed: \(result.output.suffix(400)) \(log.suffix(600))")
+        }
+    }
+
+    /// Stops the server (immediately; nothing needs to survive) and keeps its data directory.
+    public func halt() {
+        _ = try? self.run("pg_ctl", ["-D", self.dataDirectory, "-m", "immediate", "-w", "stop"])
+    }
+
+    /// Starts a halted server again on the same port with the same data.
+    public func resume() throws(PostgresUnavailable) {
+        try self.startServer()
+    }
+
+    /// Stops the server and deletes its directory.
+    public func stop() {
+        self.halt()
+        try? FileManager.default.removeItem(atPath: self.directory)
+    }
+
+    /// A `postgres://` connection string for `database` (user and password included).
+    public func connectionString(database: String) -> String {
+        "postgres://\(self.user):\(self.password)@\(self.host):\(self.port)/\(database)"
+    }
+
+    /// Creates a database (dropping one of the same name first).
+    public func createDatabase(_ name: String) throws(PostgresUnavailable) {
+        try self.psql(database: "postgres", "DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)")
+        try self.psql(database: "postgres", "CREATE DATABASE \"\(name)\"")
+    }
+
+    /// Creates a database with a fresh unique name and returns the name.
+    public func createDatabase(prefix: String = "t") throws(PostgresUnavailable) -> String {
+        let name = prefix + "_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        try self.createDatabase(name)
+        return name
+    }
+
+    /// Runs SQL with `psql` (as the superuser) and returns its unaligned, tuples-only output.
+    @discardableResult
+    public func psql(database: String, _ sql: String) throws(PostgresUnavailable) -> String {
+        let psql = FileManager.default.isExecutableFile(atPath: self.tools.bin + "/psql") ? self.tools.bin + "/psql" : "psql"
+        let result = try Self.execute(
+            [psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", self.host, "-p", String(self.port), "-U", self.user, "-d", database,
+             "-c", sql],
+            environment: ["PGPASSWORD": self.password]
+        )
+        guard result.status == 0 else { throw PostgresUnavailable("psql failed: \(result.output)") }
+        return result.output
+    }
+
+    // MARK: Helpers
+
+    private func run(_ tool: String, _ arguments: [String]) throws(PostgresUnavailable) -> (status: Int32, output: String) {
+        try Self.execute(self.tools.prefix + [self.tools.bin + "/" + tool] + arguments, environment: [:])
+    }
+
+    /// Stops the server and removes its directory once this process has gone.
+    private func startWatchdog() {
+        let pid = ProcessInfo.processInfo.processIdentifier
+        let stop = (self.tools.prefix + [self.tools.bin + "/pg_ctl", "-D", self.dataDirectory, "-m", "immediate", "stop"])
+            .map(Self.shellQuote).joined(separator: " ")
+        let script = "while kill -0 \(pid) 2>/dev/null; do sleep 1; done; \(stop) >/dev/null 2>&1; rm -rf \(Self.shellQuote(self.directory))"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "setsid sh -c \(Self.shellQuote(script)) </dev/null >/dev/null 2>&1 &"]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try? process.run()
+        process.waitUntilExit()
+    }
+
+    static func shellQuote(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    static func execute(_ command: [String], environment: [String: String]) throws(PostgresUnavailable) -> (status: Int32, output: String) {
+        let process = Process()
+        let executable = command[0]
+        if executable.contains("/") {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = Array(command.dropFirst())
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = command
+        }
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value }
+        merged["LC_ALL"] = "C"
+        process.environment = merged
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw PostgresUnavailable("cannot run \(executable): \(error)")
+        }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    private static func findTools() throws(PostgresUnavailable) -> Tools {
+        let fileManager = FileManager.default
+        var candidates: [String] = []
+        if let configured = ProcessInfo.processInfo.environment["FLARELET_POSTGRES_BIN"], !configured.isEmpty {
+            candidates.append(configured)
+        }
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let initdb = String(directory) + "/initdb"
+            if fileManager.isExecutableFile(atPath: initdb) {
+                candidates.append(URL(fileURLWithPath: initdb).resolvingSymlinksInPath().deletingLastPathComponent().path)
+            }
+        }
+        let debian = "/usr/lib/postgresql"
+        let versions = ((try? fileManager.contentsOfDirectory(atPath: debian)) ?? []).compactMap(Int.init).sorted(by: >)
+        candidates += versions.map { "\(debian)/\($0)/bin" }
+        guard let bin = candidates.first(where: { fileManager.isExecutableFile(atPath: $0 + "/initdb") && fileManager.isExecutableFile(atPath: $0 + "/pg_ctl") })
+        else {
+            throw PostgresUnavailable(
+                "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in /usr/lib/postgresql/*/bin; "
+                    + "install them with `apt-get install postgresql` or set FLARELET_POSTGRES_BIN"
+            )
+        }
+        guard geteuid() == 0 else { return Tools(bin: bin, prefix: [], owner: nil) }
+        guard let runuser = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"].first(where: fileManager.isExecutableFile(atPath:)) else {
+            throw PostgresUnavailable("running as root and runuser is missing: PostgreSQL refuses to run as root")
+        }
+        guard let owner = ["postgres", "nobody"].first(where: { (name: String) in getpwnam(name) != nil }) else {
+            throw PostgresUnavailable("running as root and neither a postgres nor a nobody user exists to run PostgreSQL")
+        }
+        return Tools(bin: bin, prefix: [runuser, "-u", owner, "--"], owner: owner)
+    }
+
+    private static func makeDirectory(owner: String?) throws -> String {
+        let base = NSTemporaryDirectory().isEmpty ? "/tmp" : NSTemporaryDirectory()
+        let path = URL(fileURLWithPath: base).appendingPathComponent("flarelet-pg-" + UUID().uuidString.prefix(8).lowercased()).path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if let owner { try self.chown(path, to: owner) }
+        return path
+    }
+
+    private static func chown(_ path: String, to owner: String) throws {
+        guard let entry = getpwnam(owner) else { throw PostgresUnavailable("no user \(owner)") }
+        guard Foundation.chown(path, entry.pointee.pw_uid, entry.pointee.pw_gid) == 0 else {
+            throw PostgresUnavailable("cannot give \(path) to \(owner): errno \(errno)")
+        }
+    }
+
+    private static func freePort() throws(PostgresUnavailable) -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw PostgresUnavailable("cannot open a socket to find a free port") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw PostgresUnavailable("cannot bind a socket to find a free port") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw PostgresUnavailable("cannot read the free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
