@@ -166,7 +166,7 @@ let package = Package(
         .testTarget(name: "FlareletCronTests", dependencies: ["FlareletCron"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FlareletPostgresTests",
-            dependencies: ["FlareletPostgres", "FlareletTesting", "FlareletConfig"],
+            dependencies: ["FlareletPostgres", "FlareletTesting", "FlareletConfig", "FlareletJSON"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

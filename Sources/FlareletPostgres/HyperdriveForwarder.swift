@@ -247,6 +247,13 @@ private final class GlueHandler: ChannelDuplexHandler {
         self.partner?.partnerFlush()
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        // The accepted side becomes active (and writable) only after the glue was set up: let the other side read.
+        self.partner?.partnerBecameWritable()
+        context.fireChannelActive()
+        context.read()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         self.partner?.partnerClose()
         context.fireChannelInactive()

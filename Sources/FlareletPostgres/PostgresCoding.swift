@@ -57,7 +57,7 @@ enum PostgresCoding {
             return .text(buffer.readString(length: buffer.readableBytes) ?? "")
         }
         func fail() -> PostgresDriverError {
-            let name = cell.dataType.knownSQLName ?? "OID \(cell.dataType.rawValue)"
+            let name = cell.dataType.knownSQLName?.lowercased() ?? "OID \(cell.dataType.rawValue)"
             return PostgresDriverError(
                 .decoding,
                 "column \"\(cell.columnName)\" has type \(name), which Flarelet does not read; cast it in SQL "

@@ -87,7 +87,8 @@ public final class PostgresPool: PostgresDriver, Service {
     private let client: PostgresClient
     private let logger: Logger
     private let diagnosis = LockedValue<(at: ContinuousClock.Instant, error: PostgresDriverError)?>(nil)
-    private let started = LockedValue(false)
+    private enum RunState { case idle, running, stopped }
+    private let state = LockedValue(RunState.idle)
 
     /// Creates the pool; nothing connects before ``run()`` and the first query.
     public init(configuration: PostgresPoolConfiguration, logger: Logger) {
@@ -117,12 +118,13 @@ public final class PostgresPool: PostgresDriver, Service {
 
     /// Runs the pool until graceful shutdown or cancellation, then closes its connections. Call it once.
     public func run() async throws {
-        let first = self.started.withLock { started in
-            defer { started = true }
-            return !started
+        let first = self.state.withLock { state in
+            defer { if state == .idle { state = .running } }
+            return state == .idle
         }
         guard first else { return }
         await self.client.run()
+        self.state.withLock { $0 = .stopped }
     }
 
     /// Runs `body` while the pool runs, then shuts the pool down (for commands and tests without a service group).
@@ -229,7 +231,12 @@ public final class PostgresPool: PostgresDriver, Service {
 
     // MARK: Running one statement
 
-    static func run(_ sql: String, _ bindings: [PostgresValue], on connection: PostgresConnection, logger: Logger) async throws
+    static func run(
+        _ sql: String,
+        _ bindings: [PostgresValue],
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws
         -> PostgresResult
     {
         var binds = PostgresBindings(capacity: bindings.count)
@@ -253,6 +260,14 @@ public final class PostgresPool: PostgresDriver, Service {
     /// Maps anything a query threw; a missing connection is diagnosed with one direct connection attempt.
     private func convert(_ error: any Error) async -> PostgresDriverError {
         if let error = error as? PostgresDriverError { return error }
+        switch self.state.withLock({ $0 }) {
+        case .stopped:
+            return PostgresDriverError(.closed, "the Hyperdrive connection pool to \(self.configuration.address) is closed")
+        case .idle:
+            return PostgresDriverError(.closed, "the Hyperdrive connection pool to \(self.configuration.address) is not running")
+        case .running:
+            break
+        }
         if let error = error as? PSQLError {
             switch error.code {
             case .server, .queryCancelled, .tooManyParameters, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection:

@@ -44,18 +44,19 @@ public final class PostgresTestServer: Sendable {
     private static let sharedState = SharedServer()
 
     private actor SharedServer {
-        var result: Result<PostgresTestServer, PostgresUnavailable>?
+        var starting: Task<Result<PostgresTestServer, PostgresUnavailable>, Never>?
 
         func get() async -> Result<PostgresTestServer, PostgresUnavailable> {
-            if let result { return result }
-            let started: Result<PostgresTestServer, PostgresUnavailable>
-            do {
-                started = .success(try await PostgresTestServer.start())
-            } catch {
-                started = .failure(error)
+            if let starting { return await starting.value }
+            let task = Task<Result<PostgresTestServer, PostgresUnavailable>, Never> {
+                do throws(PostgresUnavailable) {
+                    return .success(try await PostgresTestServer.start())
+                } catch {
+                    return .failure(error)
+                }
             }
-            self.result = started
-            return started
+            self.starting = task
+            return await task.value
         }
     }
 
@@ -84,8 +85,10 @@ public final class PostgresTestServer: Sendable {
             if let owner = tools.owner { try self.chown(passwordFile, to: owner) }
             let initdb = try server.run(
                 "initdb",
-                ["-D", server.dataDirectory, "-U", server.user, "--pwfile=\(passwordFile)", "--auth-host=scram-sha-256",
-                 "--auth-local=trust", "-E", "UTF8", "--locale=C", "-N"]
+                [
+                    "-D", server.dataDirectory, "-U", server.user, "--pwfile=\(passwordFile)", "--auth-host=scram-sha-256",
+                    "--auth-local=trust", "-E", "UTF8", "--locale=C", "-N",
+                ]
             )
             guard initdb.status == 0 else { throw PostgresUnavailable("initdb failed: \(initdb.output.suffix(600))") }
             let port = try self.freePort()
@@ -112,9 +115,13 @@ public final class PostgresTestServer: Sendable {
     var dataDirectory: String { self.directory + "/data" }
 
     private func startServer() throws(PostgresUnavailable) {
-        let options = "-p \(self.port) -h 127.0.0.1 -k \(self.directory) -c fsync=off -c synchronous_commit=off "
+        let options =
+            "-p \(self.port) -h 127.0.0.1 -k \(self.directory) -c fsync=off -c synchronous_commit=off "
             + "-c full_page_writes=off -c max_connections=200"
-        let result = try self.run("pg_ctl", ["-D", self.dataDirectory, "-l", self.directory + "/server.log", "-w", "-t", "60", "-o", options, "start"])
+        let result = try self.run(
+            "pg_ctl",
+            ["-D", self.dataDirectory, "-l", self.directory + "/server.log", "-w", "-t", "60", "-o", options, "start"]
+        )
         guard result.status == 0 else {
             let log = (try? String(contentsOfFile: self.directory + "/server.log", encoding: .utf8)) ?? ""
             throw PostgresUnavailable("pg_ctl start failed: \(result.output.suffix(400)) \(log.suffix(600))")
@@ -160,8 +167,10 @@ public final class PostgresTestServer: Sendable {
     public func psql(database: String, _ sql: String) throws(PostgresUnavailable) -> String {
         let psql = FileManager.default.isExecutableFile(atPath: self.tools.bin + "/psql") ? self.tools.bin + "/psql" : "psql"
         let result = try Self.execute(
-            [psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", self.host, "-p", String(self.port), "-U", self.user, "-d", database,
-             "-c", sql],
+            [
+                psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", self.host, "-p", String(self.port), "-U", self.user, "-d", database,
+                "-c", sql,
+            ],
             environment: ["PGPASSWORD": self.password]
         )
         guard result.status == 0 else { throw PostgresUnavailable("psql failed: \(result.output)") }
@@ -180,46 +189,56 @@ public final class PostgresTestServer: Sendable {
         let stop = (self.tools.prefix + [self.tools.bin + "/pg_ctl", "-D", self.dataDirectory, "-m", "immediate", "stop"])
             .map(Self.shellQuote).joined(separator: " ")
         let script = "while kill -0 \(pid) 2>/dev/null; do sleep 1; done; \(stop) >/dev/null 2>&1; rm -rf \(Self.shellQuote(self.directory))"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "setsid sh -c \(Self.shellQuote(script)) </dev/null >/dev/null 2>&1 &"]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try? process.run()
-        process.waitUntilExit()
+        _ = try? Self.execute(["/bin/sh", "-c", "setsid sh -c \(Self.shellQuote(script)) </dev/null >/dev/null 2>&1 &"], environment: [:])
     }
 
     static func shellQuote(_ text: String) -> String {
         "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
+    /// Runs a command to completion with `posix_spawn` and `waitpid`, its output collected in a temporary file.
+    ///
+    /// Not `Foundation.Process`: `pg_ctl start` leaves a server running that inherits whatever descriptors the
+    /// command had, and `Process` (or a pipe) would then wait for that server to exit instead of the command.
     static func execute(_ command: [String], environment: [String: String]) throws(PostgresUnavailable) -> (status: Int32, output: String) {
-        let process = Process()
-        let executable = command[0]
-        if executable.contains("/") {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = Array(command.dropFirst())
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = command
+        var executable = command[0]
+        if !executable.contains("/") {
+            let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+            guard let found = path.split(separator: ":").map({ "\($0)/\(executable)" }).first(where: FileManager.default.isExecutableFile(atPath:))
+            else { throw PostgresUnavailable("\(executable) not found on PATH") }
+            executable = found
         }
         var merged = ProcessInfo.processInfo.environment
         for (key, value) in environment { merged[key] = value }
         merged["LC_ALL"] = "C"
-        process.environment = merged
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw PostgresUnavailable("cannot run \(executable): \(error)")
+        let outputPath = NSTemporaryDirectory() + "flarelet-pg-output-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        let arguments = [executable] + command.dropFirst()
+        let cArguments = arguments.map { strdup($0) } + [nil]
+        let cEnvironment = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in cArguments { free(pointer) }
+            for pointer in cEnvironment { free(pointer) }
         }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        var pid = pid_t()
+        let spawned = posix_spawn(&pid, executable, &actions, nil, cArguments, cEnvironment)
+        guard spawned == 0 else { throw PostgresUnavailable("cannot run \(executable): error \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw PostgresUnavailable("waiting for \(executable) failed: errno \(errno)") }
+        }
+        let exited = (status & 0x7F) == 0
+        let code = exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        let data = FileManager.default.contents(atPath: outputPath) ?? Data()
+        return (code, String(decoding: data, as: UTF8.self))
     }
 
     private static func findTools() throws(PostgresUnavailable) -> Tools {
@@ -237,7 +256,10 @@ public final class PostgresTestServer: Sendable {
         let debian = "/usr/lib/postgresql"
         let versions = ((try? fileManager.contentsOfDirectory(atPath: debian)) ?? []).compactMap(Int.init).sorted(by: >)
         candidates += versions.map { "\(debian)/\($0)/bin" }
-        guard let bin = candidates.first(where: { fileManager.isExecutableFile(atPath: $0 + "/initdb") && fileManager.isExecutableFile(atPath: $0 + "/pg_ctl") })
+        guard
+            let bin = candidates.first(where: {
+                fileManager.isExecutableFile(atPath: $0 + "/initdb") && fileManager.isExecutableFile(atPath: $0 + "/pg_ctl")
+            })
         else {
             throw PostgresUnavailable(
                 "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in /usr/lib/postgresql/*/bin; "
