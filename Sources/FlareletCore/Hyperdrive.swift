@@ -10,7 +10,7 @@ public import FlareletJSON
 /// Reading rules: `boolean` → ``bool(_:)``; `smallint`/`integer`/`bigint`/`oid` → ``integer(_:)``;
 /// `real`/`double precision` → ``double(_:)``; `timestamptz`/`timestamp` → ``timestamp(microseconds:)``; `bytea` →
 /// ``bytes(_:)``; text types, `uuid` (lowercase hyphenated), `numeric` (its exact decimal text), `json`/`jsonb`
-/// (their text) and `date` (`YYYY-MM-DD`) → ``text(_:)``. Other types are refused with
+/// (their text) and `date` (`YYYY-MM-DD`) → ``text(_:)``; `void` → ``null``. Other types are refused with
 /// ``PostgresDriverError/Kind/decoding``: cast them in SQL (`col::text`).
 public enum PostgresValue: Sendable, Hashable {
     case null

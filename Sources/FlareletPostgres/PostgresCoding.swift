@@ -116,6 +116,8 @@ enum PostgresCoding {
             return .text("\(yearText)-\(pad(month, 2))-\(pad(day, 2))" + (year > 0 ? "" : " BC"))
         case .bytea:
             return .bytes(buffer.readBytes(length: buffer.readableBytes) ?? [])
+        case PostgresDataType(2278):  // void, e.g. SELECT pg_advisory_xact_lock(…)
+            return .null
         default:
             throw fail()
         }

@@ -131,7 +131,7 @@ public final class PostgresPool: PostgresDriver, Service {
     public static func withRunning<T: Sendable>(
         _ configuration: PostgresPoolConfiguration,
         logger: Logger,
-        _ body: @Sendable (PostgresPool) async throws -> T
+        _ body: (PostgresPool) async throws -> T
     ) async throws -> T {
         let pool = PostgresPool(configuration: configuration, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in

@@ -305,7 +305,7 @@ struct SQLCheck {
     func rows(in env: Env) async throws -> [JSONValue] {
         let params = self.field("params", in: env)?.arrayValue ?? []
         if let hyperdrive = env.hyperdrives[self.binding] {
-            let result = try await hyperdrive.query(Self.numberPlaceholders(self.sql(in: env)), params.map(Self.postgresValue))
+            let result = try await hyperdrive.query(ContractSQL.numberPlaceholders(self.sql(in: env)), params.map(ContractSQL.postgresValue))
             return result.results.map { .object($0.object) }
         }
         let database = try env.d1(self.binding)
@@ -313,8 +313,12 @@ struct SQLCheck {
         return rows.results.map { .object($0.object) }
     }
 
+}
+
+/// Moving fixture SQL between the two dialects: D1's SQLite and PostgreSQL through a Hyperdrive binding.
+public enum ContractSQL {
     /// A JSON parameter as a PostgreSQL one: integral numbers as `bigint`, strings as untyped text.
-    static func postgresValue(_ value: JSONValue) -> PostgresValue {
+    public static func postgresValue(_ value: JSONValue) -> PostgresValue {
         switch value {
         case .null: .null
         case .bool(let flag): .bool(flag)
@@ -326,7 +330,7 @@ struct SQLCheck {
     }
 
     /// SQLite's `?` and `?NNN` placeholders as PostgreSQL's `$N` (outside quotes).
-    static func numberPlaceholders(_ sql: String) -> String {
+    public static func numberPlaceholders(_ sql: String) -> String {
         var result = ""
         var next = 1
         var quote: Character?

@@ -263,23 +263,16 @@ enum TelemetryKitSchema {
         """,
     ]
 
-    /// Creates the schema unless both tables exist. Runs in one transaction under an advisory lock; a database
-    /// holding only one of the tables is an error (a half-applied manual migration), not silently patched.
+    /// Creates the schema when neither table exists. Runs in one transaction under an advisory lock. A database that
+    /// already holds either table is left alone: a half-applied schema then fails in PostgreSQL's own words on the
+    /// queries that need the missing parts.
     static func apply(to database: Hyperdrive) async throws {
         try await database.withTransaction { transaction in
             _ = try await transaction.query("SELECT pg_advisory_xact_lock($1)", [.integer(Self.lockKey)])
             let existing = try await transaction.query(
-                "SELECT to_regclass('api_tokens') IS NOT NULL AS tokens, to_regclass('events') IS NOT NULL AS events"
+                "SELECT to_regclass('api_tokens') IS NOT NULL OR to_regclass('events') IS NOT NULL AS present"
             )
-            let tokens = existing.first?["tokens"] == .bool(true)
-            let events = existing.first?["events"] == .bool(true)
-            if tokens && events { return }
-            guard !tokens && !events else {
-                throw PostgresDriverError(
-                    .server,
-                    "the database holds only one of api_tokens and events; apply the rest of the Telemetry Kit schema or drop it"
-                )
-            }
+            if existing.first?["present"] == .bool(true) { return }
             for statement in Self.postgres {
                 _ = try await transaction.query(statement)
             }
