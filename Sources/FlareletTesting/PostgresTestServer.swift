@@ -69,7 +69,9 @@ public final class PostgresTestServer: Sendable {
     // MARK: Lifecycle
 
     /// Initialises a cluster in a new temporary directory and starts it.
-    public static func start() async throws(PostgresUnavailable) -> PostgresTestServer {
+    /// - Parameter tls: Also accept TLS, with a fresh self-signed certificate for `localhost` (``certificatePath``);
+    ///   needs the `openssl` command.
+    public static func start(tls: Bool = false) async throws(PostgresUnavailable) -> PostgresTestServer {
         let tools = try self.findTools()
         let directory: String
         do {
@@ -78,7 +80,7 @@ public final class PostgresTestServer: Sendable {
             throw PostgresUnavailable("cannot create a temporary directory for PostgreSQL: \(error)")
         }
         let password = "pw-" + UUID().uuidString.lowercased()
-        let server = PostgresTestServer(port: 0, password: password, directory: directory, tools: tools)
+        let server = PostgresTestServer(port: 0, password: password, directory: directory, tools: tools, tls: tls)
         do {
             let passwordFile = directory + "/pwfile"
             try Data(password.utf8).write(to: URL(fileURLWithPath: passwordFile))
@@ -91,8 +93,19 @@ public final class PostgresTestServer: Sendable {
                 ]
             )
             guard initdb.status == 0 else { throw PostgresUnavailable("initdb failed: \(initdb.output.suffix(600))") }
+            if tls {
+                let made = try server.runAsOwner(
+                    "openssl",
+                    [
+                        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost", "-keyout",
+                        directory + "/server.key", "-out", directory + "/server.crt",
+                    ]
+                )
+                guard made.status == 0 else { throw PostgresUnavailable("openssl could not make a certificate: \(made.output.suffix(400))") }
+                _ = try server.runAsOwner("chmod", ["600", directory + "/server.key"])
+            }
             let port = try self.freePort()
-            let started = PostgresTestServer(port: port, password: password, directory: directory, tools: tools)
+            let started = PostgresTestServer(port: port, password: password, directory: directory, tools: tools, tls: tls)
             try started.startServer()
             started.startWatchdog()
             return started
@@ -105,19 +118,29 @@ public final class PostgresTestServer: Sendable {
         }
     }
 
-    private init(port: Int, password: String, directory: String, tools: Tools) {
+    private init(port: Int, password: String, directory: String, tools: Tools, tls: Bool) {
         self.port = port
         self.password = password
         self.directory = directory
         self.tools = tools
+        self.tls = tls
     }
+
+    /// Whether the server accepts TLS.
+    public let tls: Bool
+
+    /// The server's self-signed certificate (PEM), when it accepts TLS.
+    public var certificatePath: String? { self.tls ? self.directory + "/server.crt" : nil }
 
     var dataDirectory: String { self.directory + "/data" }
 
     private func startServer() throws(PostgresUnavailable) {
         // fsync off is safe here (the machine does not crash under a test); commits stay synchronous so that an
         // immediate stop (``halt()``) loses nothing that was acknowledged.
-        let options = "-p \(self.port) -h 127.0.0.1 -k \(self.directory) -c fsync=off -c full_page_writes=off -c max_connections=200"
+        var options = "-p \(self.port) -h 127.0.0.1 -k \(self.directory) -c fsync=off -c full_page_writes=off -c max_connections=200"
+        if self.tls {
+            options += " -c ssl=on -c ssl_cert_file=\(self.directory)/server.crt -c ssl_key_file=\(self.directory)/server.key"
+        }
         let result = try self.run(
             "pg_ctl",
             ["-D", self.dataDirectory, "-l", self.directory + "/server.log", "-w", "-t", "60", "-o", options, "start"]
@@ -181,6 +204,15 @@ public final class PostgresTestServer: Sendable {
 
     private func run(_ tool: String, _ arguments: [String]) throws(PostgresUnavailable) -> (status: Int32, output: String) {
         try Self.execute(self.tools.prefix + [self.tools.bin + "/" + tool] + arguments, environment: [:])
+    }
+
+    /// Runs a command from `PATH` as the user the server runs as.
+    private func runAsOwner(_ tool: String, _ arguments: [String]) throws(PostgresUnavailable) -> (status: Int32, output: String) {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/\(tool)" }
+        guard let executable = path.first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw PostgresUnavailable("\(tool) not found on PATH")
+        }
+        return try Self.execute(self.tools.prefix + [executable] + arguments, environment: [:])
     }
 
     /// Stops the server and removes its directory once this process has gone.
