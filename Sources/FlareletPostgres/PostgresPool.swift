@@ -26,8 +26,9 @@ public struct PostgresPoolConfiguration: Sendable, Hashable {
     public var rootCertificatePath: String?
     /// At most this many connections are open at once.
     public var maximumConnections: Int
-    /// How long a query waits for a connection before it fails with ``PostgresDriverError/Kind/timeout`` (the server
-    /// is down, or every connection is busy).
+    /// How long a query waits for a connection before it fails with ``PostgresDriverError/Kind/timeout`` (every
+    /// connection is busy). A server that cannot be reached fails sooner: after a second of waiting, one direct
+    /// connection attempt names the cause.
     public var leaseTimeout: Duration
     /// How long opening one connection may take.
     public var connectTimeout: Duration
@@ -41,7 +42,7 @@ public struct PostgresPoolConfiguration: Sendable, Hashable {
         tls: TLSMode = .disable,
         rootCertificatePath: String? = nil,
         maximumConnections: Int = 10,
-        leaseTimeout: Duration = .seconds(5),
+        leaseTimeout: Duration = .seconds(10),
         connectTimeout: Duration = .seconds(5)
     ) {
         self.host = host
@@ -78,10 +79,10 @@ public struct PostgresPoolConfiguration: Sendable, Hashable {
 /// ``PostgresDriver``.
 ///
 /// It is a `Service`: `run()` keeps the pool alive until graceful shutdown (or cancellation), then closes every
-/// connection. Queries wait at most ``PostgresPoolConfiguration/leaseTimeout`` for a connection; when none comes,
-/// one direct connection attempt names the cause (refused, authentication, unknown database, …) in the error, so a
-/// worker answers promptly with a clear message instead of hanging while the server is away. Once the server is
-/// back the pool reconnects by itself.
+/// connection. A query that has waited a second for a connection makes one direct connection attempt: when the
+/// server cannot be reached, the query fails at once with the cause (refused, authentication, unknown database, …),
+/// so a worker answers promptly with a clear message instead of hanging while the server is away; otherwise it
+/// waits at most ``PostgresPoolConfiguration/leaseTimeout``. Once the server is back the pool reconnects by itself.
 public final class PostgresPool: PostgresDriver, Service {
     public let configuration: PostgresPoolConfiguration
     private let client: PostgresClient
@@ -202,6 +203,10 @@ public final class PostgresPool: PostgresDriver, Service {
 
     private struct LeaseTimeout: Error {}
 
+    /// How long a query waits for a connection before one direct connection attempt checks that the server is
+    /// reachable at all.
+    static let probeDelay: Duration = .seconds(1)
+
     /// Leases a connection for `body`, waiting at most `leaseTimeout` for it.
     private func leased<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let leased = LockedValue(false)
@@ -215,7 +220,14 @@ public final class PostgresPool: PostgresDriver, Service {
                 }
             }
             group.addTask {
-                try await Task.sleep(for: timeout)
+                // After a short wait, find out whether the server can be reached at all: if it cannot, fail now with
+                // the cause instead of waiting out the whole lease timeout.
+                let probe = min(timeout, Self.probeDelay)
+                try await Task.sleep(for: probe)
+                if leased.withLock({ $0 }) { return nil }
+                let failure = await self.diagnose()
+                if failure.kind == .connection, !leased.withLock({ $0 }) { throw failure }
+                try await Task.sleep(for: timeout - probe)
                 if !leased.withLock({ $0 }) { throw LeaseTimeout() }
                 return nil
             }
@@ -336,7 +348,8 @@ public final class PostgresPool: PostgresDriver, Service {
             try? await connection.close()
             diagnosed = PostgresDriverError(
                 .timeout,
-                "no connection to PostgreSQL at \(address) became free within \(timeout) (every connection is busy)"
+                "no connection to PostgreSQL at \(address) became available within \(timeout) (the server accepts "
+                    + "connections: every connection is busy, or opening one is slow)"
             )
         } catch let failure as PSQLError where failure.code == .server {
             let info = failure.serverInfo

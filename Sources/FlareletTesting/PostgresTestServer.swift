@@ -81,6 +81,8 @@ public final class PostgresTestServer: Sendable {
         }
         let password = "pw-" + UUID().uuidString.lowercased()
         let server = PostgresTestServer(port: 0, password: password, directory: directory, tools: tools, tls: tls)
+        // From here on, whatever happens to this process, the directory (and a server started in it) goes away.
+        server.startWatchdog()
         do {
             let passwordFile = directory + "/pwfile"
             try Data(password.utf8).write(to: URL(fileURLWithPath: passwordFile))
@@ -107,7 +109,6 @@ public final class PostgresTestServer: Sendable {
             let port = try self.freePort()
             let started = PostgresTestServer(port: port, password: password, directory: directory, tools: tools, tls: tls)
             try started.startServer()
-            started.startWatchdog()
             return started
         } catch let error as PostgresUnavailable {
             try? FileManager.default.removeItem(atPath: directory)

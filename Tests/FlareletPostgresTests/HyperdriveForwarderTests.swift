@@ -39,7 +39,7 @@ struct HyperdriveForwarderTests {
         let server = try await Postgres.server()
         let database = try server.createDatabase()
         let forwarder = try HyperdriveForwarder(upstream: Postgres.configuration(server, database: database))
-        var viaForwarder = Postgres.configuration(server, database: database, port: forwarder.port, leaseTimeout: .seconds(1))
+        var viaForwarder = Postgres.configuration(server, database: database, port: forwarder.port)
         viaForwarder.host = forwarder.host
         try await PostgresPool.withRunning(viaForwarder, logger: Postgres.logger) { pool in
             #expect(try await pool.query("SELECT 1 AS one").first?["one"] == .integer(1))

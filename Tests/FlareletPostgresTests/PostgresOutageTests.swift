@@ -14,7 +14,7 @@ struct PostgresOutageTests {
         let unusedPort = forwarder.port
         forwarder.close()
         try await Task.sleep(for: .milliseconds(100))
-        let configuration = Postgres.configuration(server, database: "postgres", port: unusedPort, leaseTimeout: .seconds(1))
+        let configuration = Postgres.configuration(server, database: "postgres", port: unusedPort)
         try await PostgresPool.withRunning(configuration, logger: Postgres.logger) { pool in
             for _ in 0..<2 {
                 let (error, seconds) = await elapsed {
@@ -30,7 +30,7 @@ struct PostgresOutageTests {
 
     @Test func aWrongPasswordNamesTheAuthenticationFailure() async throws {
         let server = try await Postgres.server()
-        let configuration = Postgres.configuration(server, database: "postgres", password: "wrong", leaseTimeout: .seconds(1))
+        let configuration = Postgres.configuration(server, database: "postgres", password: "wrong")
         try await PostgresPool.withRunning(configuration, logger: Postgres.logger) { pool in
             let error = await #expect(throws: PostgresDriverError.self) { try await pool.query("SELECT 1") }
             #expect(error?.kind == .connection)
@@ -43,7 +43,7 @@ struct PostgresOutageTests {
 
     @Test func anUnknownDatabaseIsNamed() async throws {
         let server = try await Postgres.server()
-        let configuration = Postgres.configuration(server, database: "no_such_db", leaseTimeout: .seconds(1))
+        let configuration = Postgres.configuration(server, database: "no_such_db")
         try await PostgresPool.withRunning(configuration, logger: Postgres.logger) { pool in
             let error = await #expect(throws: PostgresDriverError.self) { try await pool.query("SELECT 1") }
             #expect(error?.message == #"cannot connect to PostgreSQL at 127.0.0.1:\#(server.port): database "no_such_db" does not exist"#)
@@ -55,7 +55,7 @@ struct PostgresOutageTests {
         let server = try await Postgres.privateServer()
         defer { server.stop() }
         let database = try server.createDatabase()
-        let configuration = Postgres.configuration(server, database: database, leaseTimeout: .seconds(2))
+        let configuration = Postgres.configuration(server, database: database)
         try await PostgresPool.withRunning(configuration, logger: Postgres.logger) { pool in
             _ = try await pool.query("CREATE TABLE t (n integer)")
             _ = try await pool.query("INSERT INTO t VALUES (1)")

@@ -43,7 +43,7 @@ enum Postgres {
         database: String,
         password: String? = nil,
         port: Int? = nil,
-        leaseTimeout: Duration = .seconds(2)
+        leaseTimeout: Duration = .seconds(15)
     ) -> PostgresPoolConfiguration {
         PostgresPoolConfiguration(
             host: server.host,
@@ -52,13 +52,13 @@ enum Postgres {
             password: password ?? server.password,
             database: database,
             leaseTimeout: leaseTimeout,
-            connectTimeout: .seconds(2)
+            connectTimeout: .seconds(10)
         )
     }
 
     /// Runs `body` with a running pool on a fresh database.
     static func withPool<T: Sendable>(
-        leaseTimeout: Duration = .seconds(2),
+        leaseTimeout: Duration = .seconds(15),
         _ body: @Sendable (PostgresPool, PostgresTestServer, String) async throws -> T
     ) async throws -> T {
         let server = try await self.server()

@@ -57,7 +57,7 @@ struct PostgresTLSTests {
 
     @Test func requireAgainstAServerWithoutTLSFailsWithTheReason() async throws {
         let server = try await Postgres.server()
-        var configuration = Postgres.configuration(server, database: "postgres", leaseTimeout: .seconds(1))
+        var configuration = Postgres.configuration(server, database: "postgres")
         configuration.tls = .require
         try await PostgresPool.withRunning(configuration, logger: Postgres.logger) { pool async throws in
             let error = await #expect(throws: PostgresDriverError.self) { try await pool.query("SELECT 1") }

@@ -162,8 +162,8 @@ func withMinigem<T: Sendable>(
         user: server.user,
         password: server.password,
         database: database,
-        leaseTimeout: .seconds(3),
-        connectTimeout: .seconds(3)
+        leaseTimeout: .seconds(15),
+        connectTimeout: .seconds(10)
     )
     let logger = Logger(label: "minigem-test") { _ in SwiftLogNoOpLogHandler() }
     return try await PostgresPool.withRunning(configuration, logger: logger) { pool in

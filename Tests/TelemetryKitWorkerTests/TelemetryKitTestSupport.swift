@@ -206,8 +206,8 @@ enum TKPostgres {
             user: server.user,
             password: server.password,
             database: database,
-            leaseTimeout: .seconds(3),
-            connectTimeout: .seconds(3)
+            leaseTimeout: .seconds(15),
+            connectTimeout: .seconds(10)
         )
     }
 
