@@ -1,4 +1,5 @@
 import Flarelet
+import FlareletPostgres
 import FlareletTesting
 import Foundation
 import Testing
@@ -72,6 +73,56 @@ struct PostgresTests {
         let response = await harness.fetch("GET", "/health", headers: ["CF-Connecting-IP": "127.0.0.1"])
         #expect(response.status == 500)
         #expect(response.text == "Worker threw exception")
+    }
+
+    @Test func whileTheServerIsAwayIngestSkipsStatsFallsBackAndDbhealthSaysWhyThenAllRecovers() async throws {
+        let server: PostgresTestServer
+        do {
+            server = try await PostgresTestServer.start()
+        } catch {
+            _ = try await withMinigem(storage: .postgres) { _ in () }  // skips (or fails on CI) with the reason
+            return
+        }
+        defer { server.stop() }
+        let database = try server.createDatabase(prefix: "minigem")
+        let configuration = PostgresPoolConfiguration(
+            host: server.host,
+            port: server.port,
+            user: server.user,
+            password: server.password,
+            database: database
+        )
+        let logger = Logger(label: "minigem-test") { _ in SwiftLogNoOpLogHandler() }
+        try await PostgresPool.withRunning(configuration, logger: logger) { pool async throws in
+            let env = Env(hyperdrives: ["DB": .testing(pool)], clock: TestClock(), logger: logger)
+            let minigem = Minigem(
+                clock: TestClock(),
+                database: nil,
+                hyperdrive: .testing(pool),
+                harness: WorkerHarness(worker: MinigemWorker(), env: env)
+            )
+            #expect(await minigem.ingest(event()).text == okBody(1, 0))
+            server.halt()
+            // Upstream's answers for a database that fails: inserts count as skipped, /stats is the fallback.
+            #expect(await minigem.ingest(event()).text == okBody(0, 1))
+            let stats = await minigem.request("GET", "/stats")
+            #expect(stats.status == 200)
+            #expect(stats.text.hasPrefix(#"{"from":"2026-01-01","to":"2026-01-01","windowDays":7,"total":0,"#))
+            let health = try bodyJSON(await minigem.request("GET", "/dbhealth"))
+            #expect(health["ok"] == .bool(false))
+            #expect(health["error"]?.stringValue?.hasPrefix("cannot connect to PostgreSQL at 127.0.0.1:\(server.port): ") == true, "\(health)")
+            try server.resume()
+            var recovered = false
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !recovered, ContinuousClock.now < deadline {
+                recovered = try bodyJSON(await minigem.request("GET", "/dbhealth"))["ok"] == .bool(true)
+                if !recovered { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(recovered)
+            #expect(await minigem.ingest(event()).text == okBody(1, 0))
+            let total = try bodyJSON(await minigem.request("GET", "/stats"))["total"]
+            #expect(total == .number(2))
+        }
     }
 
     // MARK: /stats agreement
