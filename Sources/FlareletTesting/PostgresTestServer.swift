@@ -310,7 +310,8 @@ public final class PostgresTestServer: Sendable {
     }
 
     private static func makeDirectory(owner: String?) throws -> String {
-        let base = NSTemporaryDirectory().isEmpty ? "/tmp" : NSTemporaryDirectory()
+        // As root the server runs as another user, who must be able to reach the directory: use /tmp itself then.
+        let base = owner != nil || NSTemporaryDirectory().isEmpty ? "/tmp" : NSTemporaryDirectory()
         let path = URL(fileURLWithPath: base).appendingPathComponent("flarelet-pg-" + UUID().uuidString.prefix(8).lowercased()).path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if let owner { try self.chown(path, to: owner) }
