@@ -10,8 +10,9 @@ public struct PostgresUnavailable: Error, Sendable, CustomStringConvertible {
 /// temporary directory, listening on `127.0.0.1` at a free port, with a password-protected superuser.
 ///
 /// PostgreSQL refuses to run as root; as root the server runs as the `postgres` system user (created by Debian's
-/// `postgresql` package), else as `nobody`, through `runuser`. The binaries are found in
-/// `$FLARELET_POSTGRES_BIN`, on `PATH`, or in the newest `/usr/lib/postgresql/<version>/bin` (Debian's layout).
+/// `postgresql` package), else as `nobody`, through `runuser`. The binaries are found in `$FLARELET_POSTGRES_BIN`
+/// when it is set (only there), else on `PATH` or in the newest `/usr/lib/postgresql/<version>/bin` (Debian's
+/// layout).
 ///
 /// A watchdog process stops the server and deletes its directory when the test process ends, however it ends;
 /// ``stop()`` does so at once.
@@ -277,26 +278,33 @@ public final class PostgresTestServer: Sendable {
     private static func findTools() throws(PostgresUnavailable) -> Tools {
         let fileManager = FileManager.default
         var candidates: [String] = []
-        if let configured = ProcessInfo.processInfo.environment["FLARELET_POSTGRES_BIN"], !configured.isEmpty {
+        let configured = ProcessInfo.processInfo.environment["FLARELET_POSTGRES_BIN"] ?? ""
+        if !configured.isEmpty {
+            // An explicit choice: only that directory.
             candidates.append(configured)
-        }
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-            let initdb = String(directory) + "/initdb"
-            if fileManager.isExecutableFile(atPath: initdb) {
-                candidates.append(URL(fileURLWithPath: initdb).resolvingSymlinksInPath().deletingLastPathComponent().path)
+        } else {
+            for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+                let initdb = String(directory) + "/initdb"
+                if fileManager.isExecutableFile(atPath: initdb) {
+                    candidates.append(URL(fileURLWithPath: initdb).resolvingSymlinksInPath().deletingLastPathComponent().path)
+                }
             }
         }
-        let debian = "/usr/lib/postgresql"
-        let versions = ((try? fileManager.contentsOfDirectory(atPath: debian)) ?? []).compactMap(Int.init).sorted(by: >)
-        candidates += versions.map { "\(debian)/\($0)/bin" }
+        if configured.isEmpty {
+            let debian = "/usr/lib/postgresql"
+            let versions = ((try? fileManager.contentsOfDirectory(atPath: debian)) ?? []).compactMap(Int.init).sorted(by: >)
+            candidates += versions.map { "\(debian)/\($0)/bin" }
+        }
         guard
             let bin = candidates.first(where: {
                 fileManager.isExecutableFile(atPath: $0 + "/initdb") && fileManager.isExecutableFile(atPath: $0 + "/pg_ctl")
             })
         else {
             throw PostgresUnavailable(
-                "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in /usr/lib/postgresql/*/bin; "
-                    + "install them with `apt-get install postgresql` or set FLARELET_POSTGRES_BIN"
+                configured.isEmpty
+                    ? "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in /usr/lib/postgresql/*/bin; "
+                        + "install them with `apt-get install postgresql` or set FLARELET_POSTGRES_BIN"
+                    : "PostgreSQL server binaries (initdb, pg_ctl) not found in FLARELET_POSTGRES_BIN=\(configured)"
             )
         }
         guard geteuid() == 0 else { return Tools(bin: bin, prefix: [], owner: nil) }
