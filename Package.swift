@@ -45,10 +45,11 @@ let package = Package(
 
         // MARK: Worker-facing modules
         .target(name: "FlareletJSON", swiftSettings: swiftSettings),
+        .target(name: "FlareletJavaScript", dependencies: ["FlareletJSON"], swiftSettings: swiftSettings),
         .target(
             name: "FlareletCore",
             dependencies: [
-                "FlareletJSON",
+                "FlareletJSON", "FlareletJavaScript",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -57,7 +58,7 @@ let package = Package(
         .target(
             name: "Flarelet",
             dependencies: [
-                "FlareletCore", "FlareletJSON", "FlareletCrypto",
+                "FlareletCore", "FlareletJSON", "FlareletJavaScript", "FlareletCrypto",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -87,7 +88,7 @@ let package = Package(
         ),
         .target(
             name: "FlareletTesting",
-            dependencies: ["FlareletCore", "FlareletJSON", "FlareletCrypto", "FlareletD1", "FlareletKV"],
+            dependencies: ["FlareletCore", "FlareletJSON", "FlareletJavaScript", "FlareletCrypto", "FlareletD1", "FlareletKV"],
             swiftSettings: swiftSettings
         ),
 
@@ -111,7 +112,8 @@ let package = Package(
         .target(
             name: "FlareletServer",
             dependencies: [
-                "FlareletCore", "FlareletConfig", "FlareletD1", "FlareletKV", "FlareletCron", "FlareletPostgres",
+                "FlareletCore", "FlareletJavaScript", "FlareletConfig", "FlareletD1", "FlareletKV", "FlareletCron",
+                "FlareletPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -122,7 +124,7 @@ let package = Package(
         .target(
             name: "FlareletCLI",
             dependencies: [
-                "FlareletServer", "FlareletWorkers", "FlareletTesting", "RuntWorker",
+                "FlareletServer", "FlareletWorkers", "FlareletTesting", "FlareletJavaScript", "RuntWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -133,7 +135,9 @@ let package = Package(
         .executableTarget(
             name: "flarelet-bench",
             dependencies: [
-                "FlareletCLI", "FlareletCore", "FlareletJSON", "FlareletCrypto", "RuntWorker", "CSQLite",
+                "FlareletCLI", "FlareletServer", "FlareletWorkers", "FlareletConfig", "FlareletCore", "FlareletJSON",
+                "FlareletCrypto", "RuntWorker", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -141,9 +145,21 @@ let package = Package(
             path: "Benchmarks/flarelet-bench",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "JSONBenchmark",
+            dependencies: ["FlareletJSON"],
+            path: "Benchmarks/JSONBenchmark",
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Tests
         .testTarget(name: "FlareletJSONTests", dependencies: ["FlareletJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FlareletJavaScriptTests",
+            dependencies: ["FlareletJavaScript", "FlareletJSON"],
+            exclude: ["Vectors"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "FlareletCoreTests", dependencies: ["FlareletCore", "FlareletTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "FlareletCryptoTests", dependencies: ["FlareletCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "FlareletConfigTests", dependencies: ["FlareletConfig"], swiftSettings: swiftSettings),
@@ -162,12 +178,13 @@ let package = Package(
         ),
         .testTarget(
             name: "FlareletCLITests",
-            dependencies: ["FlareletCLI", "FlareletTesting", "FlareletD1", "FlareletKV"],
+            dependencies: ["FlareletCLI", "FlareletTesting", "FlareletD1", "FlareletKV", "FlareletCrypto", "FlareletJSON"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VoiceModeWorkerTests",
             dependencies: ["VoiceModeWorker", "FlareletTesting", "FlareletD1", "FlareletKV"],
+            exclude: ["Vectors"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -49,10 +49,25 @@ final class Bench {
         )
         print("")
         let selected = Set(self.options.scenarios)
-        let needsFloor = !selected.isDisjoint(with: ["floor", "runt", "drift", "telemetry-kit", "minigem", "voicemode"])
+        let needsFloor = !selected.isDisjoint(with: ["floor", "runt", "drift", "telemetry-kit", "minigem", "voicemode", "voicemode-direct"])
         if needsFloor { try self.measureFloors(print: selected.contains("floor")) }
         let needsHello = !selected.isDisjoint(with: ["hello", "health", "voicemode"])
         if needsHello { try await self.measureHello() }
+        if selected.contains("voicemode-direct") {
+            let (rate, p99) = try await Direct.voiceMode(
+                root: self.options.root,
+                state: self.scratch + "/direct",
+                connections: self.options.connections,
+                seconds: self.options.duration,
+                salt: self.salt
+            )
+            Self.line(
+                "voicemode-direct",
+                "\(Self.rate(rate)) events/s  p99 \(Int(p99 / 1000)) ms",
+                ratio: self.floors["sqlite-1:voicemode"].map { rate / $0 },
+                floor: "sqlite 1-row transactions; no HTTP"
+            )
+        }
         for scenario in ["health", "voicemode", "runt", "drift", "telemetry-kit", "minigem"] where selected.contains(scenario) {
             try await self.measureWorker(scenario)
         }
@@ -86,6 +101,21 @@ final class Bench {
     }
 
     // MARK: Floors
+
+    /// Measures again, just before a scenario, the floors its ratio uses, so that both figures see the same
+    /// machine (the disk's fsync latency moves with whatever else the machine is doing).
+    func refreshFloors(for scenario: String) throws {
+        let seconds = min(2, self.options.duration)
+        switch scenario {
+        case "runt":
+            self.floors["verify"] = Floors.verifiesPerSecond(seconds: seconds)
+        default:
+            guard let schema = Floors.schemas(root: self.options.root).first(where: { $0.name == scenario }) else { return }
+            let rows = scenario == "drift" ? 100 : 1
+            let key = "sqlite-\(rows):\(scenario)"
+            self.floors[key] = try Floors.sqliteRowsPerSecond(schema, rowsPerTransaction: rows, seconds: seconds, directory: self.scratch)
+        }
+    }
 
     func measureFloors(print show: Bool) throws {
         let seconds = min(3, self.options.duration)
@@ -161,6 +191,7 @@ final class Bench {
 
     func measureWorker(_ scenario: String) async throws {
         try self.startFlarelet()
+        try self.refreshFloors(for: scenario)
         switch scenario {
         case "health":
             let raw = Requests.raw("GET", "/v1/health")
@@ -183,7 +214,8 @@ final class Bench {
             )
             self.printStorageRatio(result.rate, schema: "voicemode", rows: 1)
         case "runt":
-            let count = min(self.options.requests, Int((self.floors["verify"] ?? 20_000) * (self.options.duration + self.options.warmup) * 1.5))
+            // Enough bodies for the server to verify on every core for the whole run.
+            let count = min(self.options.requests, Int((self.floors["verify"] ?? 20_000) * (self.options.duration + self.options.warmup) * 2))
             let bodies = try Requests.runt(count: count, salt: self.salt)
             let result = try await self.load(port: self.flareletPorts["runt"]!, limit: bodies.count) { bodies[$0] }
             try self.expectAll(result, status: 200, scenario)

@@ -45,6 +45,8 @@ struct Options {
 }
 
 let allScenarios = ["floor", "hello", "health", "voicemode", "runt", "drift", "telemetry-kit", "minigem", "startup"]
+/// Scenarios run only when named.
+let extraScenarios = ["voicemode-direct"]
 var options = Options()
 var index = 0
 @MainActor func value(_ name: String) -> String {
@@ -71,11 +73,12 @@ while index < arguments.count {
             usage: flarelet-bench [SCENARIO...] [--duration S] [--warmup S] [--connections N] [--client-threads N]
                                   [--requests N] [--startup-rounds N] [--root DIR]
             scenarios: \(allScenarios.joined(separator: " ")) (default: all)
+                       \(extraScenarios.joined(separator: " ")) (only when named: VoiceMode in-process, no HTTP)
             """
         )
         exit(0)
     default:
-        guard allScenarios.contains(argument) else {
+        guard allScenarios.contains(argument) || extraScenarios.contains(argument) else {
             FileHandle.standardError.write(Data("flarelet-bench: unknown scenario or option \(argument) (try --help)\n".utf8))
             exit(1)
         }
