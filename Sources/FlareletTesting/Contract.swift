@@ -341,7 +341,7 @@ public enum ContractSQL {
         case .bool(let flag): .bool(flag)
         case .integer(let number): .integer(number)
         case .number(let number): number == number.rounded() && abs(number) < 9e15 ? .integer(Int64(number)) : .double(number)
-        case .string(let text): .text(text)
+        case .string(let text): .text(text.string)
         case .array, .object: .text(value.stringify())
         }
     }

@@ -61,7 +61,7 @@ enum Debug {
         case .postgres(let hyperdrive):
             // node-postgres sends the number as text; PostgreSQL itself refuses a non-integral limit.
             let result = try await self.postgres { () async throws(PostgresDriverError) in
-                try await hyperdrive.query(self.recentPostgresSQL, [.text(JavaScript.string(limit))])
+                try await hyperdrive.query(self.recentPostgresSQL, [.text(JavaScript.numberToString(limit))])
             }
             return MinigemWorker.json(["rows": .array(result.results.map(self.recentRow))])
         }

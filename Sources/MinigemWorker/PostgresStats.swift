@@ -364,7 +364,7 @@ struct PostgresStatsQuery: Sendable {
         var continentOrder: [String] = []
         var sums: [String: (hits: Int, visitors: Int)] = [:]
         let byKey = Dictionary(countries.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
-        for key in byCountry.keys {
+        for key in byCountry.keys.map(\.string) {
             let continent = StatsQuery.continents[key] ?? "Unknown"
             if sums[continent] == nil { continentOrder.append(continent) }
             let previous = sums[continent] ?? (0, 0)

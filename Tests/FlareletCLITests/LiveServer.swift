@@ -160,8 +160,11 @@ final class LiveServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while self.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         if self.process.isRunning {
-            self.process.terminate()
-            Thread.sleep(forTimeInterval: 0.5)
+            // Still running: the caller sees a failed status instead of a crash (terminationStatus traps while the
+            // process runs).
+            kill(self.process.processIdentifier, SIGKILL)
+            self.process.waitUntilExit()
+            return -1
         }
         return self.process.terminationStatus
     }
