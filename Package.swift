@@ -10,9 +10,16 @@ let package = Package(
     name: "flarelet",
     platforms: [.macOS(.v15)],
     products: [
+        // What a worker imports: the Worker/Env/D1/KV API, JSON, crypto.
         .library(name: "Flarelet", targets: ["Flarelet"]),
+        // The whole `flarelet` command line as a library: `FlareletMain.run(workers:)` with your registry.
+        .library(name: "FlareletHost", targets: ["FlareletHost"]),
+        // In-process harness, in-memory bindings, test clock, contract runner.
         .library(name: "FlareletTesting", targets: ["FlareletTesting"]),
-        .executable(name: "flarelet", targets: ["flarelet"]),
+        // The local binding implementations (D1 on SQLite, KV on LMDB), for tests and tools that use them directly.
+        .library(name: "FlareletBindings", targets: ["FlareletD1", "FlareletKV"]),
+        // This repository's `flarelet`: the host with the seed workers.
+        .executable(name: "flarelet", targets: ["SeedHost"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -92,23 +99,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Workers
-        .target(name: "VoiceModeWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
-        .target(name: "RuntWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
-        .target(name: "DriftWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
-        .target(name: "CounterWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
-        .target(name: "TelemetryKitWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
-        .target(name: "MinigemWorker", dependencies: ["Flarelet"], swiftSettings: swiftSettings),
-
         // MARK: Host
-        .target(
-            name: "FlareletWorkers",
-            dependencies: [
-                "FlareletCore", "VoiceModeWorker", "RuntWorker", "DriftWorker", "CounterWorker", "TelemetryKitWorker",
-                "MinigemWorker",
-            ],
-            swiftSettings: swiftSettings
-        ),
         .target(
             name: "FlareletServer",
             dependencies: [
@@ -122,20 +113,50 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "FlareletCLI",
+            name: "FlareletHost",
             dependencies: [
-                "FlareletServer", "FlareletWorkers", "FlareletTesting", "FlareletJavaScript", "RuntWorker",
+                "FlareletServer", "FlareletTesting", "FlareletJavaScript",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(name: "flarelet", dependencies: ["FlareletCLI"], swiftSettings: swiftSettings),
+
+        // MARK: Seed workers (workers/<name>/: sources, tests, wrangler.toml, schema.sql) and the example
+        .target(name: "VoiceModeWorker", dependencies: ["Flarelet"], path: "workers/voicemode/Sources/VoiceModeWorker", swiftSettings: swiftSettings),
+        .target(name: "RuntWorker", dependencies: ["Flarelet"], path: "workers/runt/Sources/RuntWorker", swiftSettings: swiftSettings),
+        .target(name: "DriftWorker", dependencies: ["Flarelet"], path: "workers/drift/Sources/DriftWorker", swiftSettings: swiftSettings),
+        .target(
+            name: "TelemetryKitWorker",
+            dependencies: ["Flarelet"],
+            path: "workers/telemetry-kit/Sources/TelemetryKitWorker",
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "MinigemWorker", dependencies: ["Flarelet"], path: "workers/minigem/Sources/MinigemWorker", swiftSettings: swiftSettings),
+        .target(name: "CounterWorker", dependencies: ["Flarelet"], path: "examples/counter/Sources/CounterWorker", swiftSettings: swiftSettings),
+        // The seed registry and this repository's `flarelet` executable (workers/host/).
+        .target(
+            name: "SeedWorkers",
+            dependencies: [
+                "Flarelet", "VoiceModeWorker", "RuntWorker", "DriftWorker", "CounterWorker", "TelemetryKitWorker", "MinigemWorker",
+            ],
+            path: "workers/host/Sources/SeedWorkers",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "SeedHost",
+            dependencies: [
+                "FlareletHost", "SeedWorkers", "RuntWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "workers/host/Sources/SeedHost",
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Benchmarks (a separate executable; `swift run -c release flarelet-bench`, see BENCHMARKS.md)
         .executableTarget(
             name: "flarelet-bench",
             dependencies: [
-                "FlareletCLI", "FlareletServer", "FlareletWorkers", "FlareletConfig", "FlareletCore", "FlareletJSON",
+                "FlareletHost", "FlareletServer", "SeedWorkers", "FlareletConfig", "FlareletCore", "FlareletJSON",
                 "FlareletCrypto", "RuntWorker", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -173,38 +194,43 @@ let package = Package(
         ),
         .testTarget(
             name: "FlareletServerTests",
-            dependencies: ["FlareletServer", "FlareletWorkers", "FlareletTesting"],
+            dependencies: ["FlareletServer", "SeedWorkers", "FlareletTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "FlareletCLITests",
-            dependencies: ["FlareletCLI", "FlareletTesting", "FlareletD1", "FlareletKV", "FlareletCrypto", "FlareletJSON"],
+            name: "FlareletHostTests",
+            dependencies: ["FlareletHost", "FlareletTesting", "FlareletD1", "FlareletKV", "FlareletCrypto", "FlareletJSON"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VoiceModeWorkerTests",
             dependencies: ["VoiceModeWorker", "FlareletTesting", "FlareletD1", "FlareletKV"],
+            path: "workers/voicemode/Tests/VoiceModeWorkerTests",
             exclude: ["Vectors"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RuntWorkerTests",
             dependencies: ["RuntWorker", "FlareletTesting", "FlareletD1"],
+            path: "workers/runt/Tests/RuntWorkerTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TelemetryKitWorkerTests",
             dependencies: ["TelemetryKitWorker", "FlareletTesting", "FlareletD1", "FlareletPostgres"],
+            path: "workers/telemetry-kit/Tests/TelemetryKitWorkerTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "MinigemWorkerTests",
             dependencies: ["MinigemWorker", "FlareletTesting", "FlareletD1", "FlareletPostgres"],
+            path: "workers/minigem/Tests/MinigemWorkerTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "DriftWorkerTests",
             dependencies: ["DriftWorker", "FlareletTesting", "FlareletD1"],
+            path: "workers/drift/Tests/DriftWorkerTests",
             swiftSettings: swiftSettings
         ),
     ]
