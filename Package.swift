@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // MARK: C libraries
@@ -93,9 +94,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Contract cases (fixtures/README.md): the format and the runner, shared by the tests and `flarelet contract`.
+        .target(
+            name: "FlareletContract",
+            dependencies: ["FlareletCore", "FlareletJSON", "FlareletJavaScript", "FlareletCrypto"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "FlareletTesting",
-            dependencies: ["FlareletCore", "FlareletJSON", "FlareletJavaScript", "FlareletCrypto", "FlareletD1", "FlareletKV"],
+            dependencies: [
+                "FlareletCore", "FlareletJSON", "FlareletJavaScript", "FlareletCrypto", "FlareletD1", "FlareletKV", "FlareletContract",
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -115,8 +124,12 @@ let package = Package(
         .target(
             name: "FlareletHost",
             dependencies: [
-                "FlareletServer", "FlareletTesting", "FlareletJavaScript",
+                "FlareletServer", "FlareletContract", "FlareletJavaScript",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -145,7 +158,7 @@ let package = Package(
         .executableTarget(
             name: "SeedHost",
             dependencies: [
-                "FlareletHost", "SeedWorkers", "RuntWorker",
+                "Flarelet", "FlareletHost", "SeedWorkers", "RuntWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "workers/host/Sources/SeedHost",

@@ -280,7 +280,7 @@ const voiceModeTimestamps = [
     '2026-01-02T00:00:00.000Z', '2026-01-02T00:00:00.001Z', '2025-10-03', '2025-10-02T23:59:59.999Z', ' 2025-12-31',
     '2025-12-31 ', '2025-1-5', 'Thu Jan 01 2026', 'January 2, 2026 00:00:01 AM', 'Jan 2, 2026 12:00:01 AM',
 ].concat(dateInputs);
-write('Tests/VoiceModeWorkerTests/Vectors/timestamps.json', [...new Set(voiceModeTimestamps)].map((timestamp) => ({
+write('workers/voicemode/Tests/VoiceModeWorkerTests/Vectors/timestamps.json', [...new Set(voiceModeTimestamps)].map((timestamp) => ({
     timestamp, error: timestampRule(timestamp),
 })));
 

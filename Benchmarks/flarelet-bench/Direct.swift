@@ -1,9 +1,9 @@
 import FlareletConfig
 import FlareletCore
 import FlareletServer
-import FlareletWorkers
 import Foundation
 import Logging
+import SeedWorkers
 
 /// `voicemode-direct`: the VoiceMode worker on its real bindings (SQLite file, LMDB), called in this process by
 /// `connections` concurrent tasks without HTTP: what the worker and storage cost without the HTTP layer.

@@ -9,11 +9,12 @@
 // RSS for all five workers). Servers run as child processes of this executable (`serve-hello`, `serve-flarelet`),
 // load comes from this process over loopback (closed loop, keep-alive connections). Run it from the repository
 // root (or pass --root), with a release build.
-import FlareletCLI
+import FlareletHost
 import Foundation
 import Hummingbird
 import NIOCore
 import NIOPosix
+import SeedWorkers
 
 // MARK: - Serving modes (child processes)
 
@@ -30,7 +31,7 @@ if arguments.first == "serve-hello" {
     exit(0)
 }
 if arguments.first == "serve-flarelet" {
-    await FlareletMain.run(arguments: Array(arguments.dropFirst()))
+    await FlareletMain.run(workers: SeedWorkers.registry, arguments: Array(arguments.dropFirst()))
     exit(0)
 }
 

@@ -33,7 +33,7 @@ public final class ExecutionContext: Sendable {
     }
 
     /// Whether `waitUntil` was called at all (the host tracks only invocations that have work left).
-    public var hasTasks: Bool { self.state.withLock { !$0.tasks.isEmpty } }
+    package var hasTasks: Bool { self.state.withLock { !$0.tasks.isEmpty } }
 
     /// Recorded only; there is no origin to pass through to locally.
     public func passThroughOnException() {
@@ -44,7 +44,7 @@ public final class ExecutionContext: Sendable {
     /// tasks, so it is cheap enough to call for every request; pair it with ``cancelAll()`` to enforce a limit.
     /// - Returns: the errors of the tasks that failed.
     @discardableResult
-    public func wait() async -> [any Error] {
+    package func wait() async -> [any Error] {
         var errors: [any Error] = []
         var index = 0
         while let task = self.state.withLock({ state in index < state.tasks.count ? state.tasks[index] : nil }) {
@@ -55,7 +55,7 @@ public final class ExecutionContext: Sendable {
     }
 
     /// Cancels every `waitUntil` task still running (cooperative cancellation).
-    public func cancelAll() {
+    package func cancelAll() {
         for task in self.state.withLock({ $0.tasks }) { task.cancel() }
     }
 
@@ -63,7 +63,7 @@ public final class ExecutionContext: Sendable {
     /// - Returns: the errors of the tasks that failed; a task still running at the deadline is cancelled and
     ///   reported as ``WaitUntilTimeout``.
     @discardableResult
-    public func settle(timeout: Double = 30) async -> [any Error] {
+    package func settle(timeout: Double = 30) async -> [any Error] {
         let deadline = Date().addingTimeInterval(timeout)
         var errors: [any Error] = []
         var index = 0

@@ -244,10 +244,10 @@ public struct URLParts: Sendable, Hashable {
 }
 
 /// The `request.cf` object a worker sees locally.
-public enum RequestCF {
+package enum RequestCF {
     /// Miniflare's fallback placeholder (platform.md 6.2): Flarelet never downloads `cf.json`, so this is what
     /// every local request carries, with `clientAcceptEncoding` from the request and the real protocol.
-    public static func placeholder(clientAcceptEncoding: String?, httpProtocol: String) -> JSONObject {
+    package static func placeholder(clientAcceptEncoding: String?, httpProtocol: String) -> JSONObject {
         var cf = httpProtocol == "HTTP/1.1" ? Self.http11 : Self.build(httpProtocol: httpProtocol)
         cf["clientAcceptEncoding"] = clientAcceptEncoding.map(JSONValue.string) ?? .null
         return cf

@@ -2,11 +2,11 @@ import Foundation
 import Logging
 
 /// How the host runs a worker's handlers: the same code path serves `flarelet dev`, `flarelet cron trigger` and
-/// the in-process test harness, so tests see exactly what a real request sees.
-public enum Invocation {
+/// the in-process test harness, so tests see exactly what a real request sees. Host-only: not visible to workers.
+package enum Invocation {
     /// Calls `fetch`. A thrown error becomes a 500 (`Worker threw exception`) and an error log line.
     /// - Returns: the response and the invocation's context (its `waitUntil` work is still running).
-    public static func fetch(
+    package static func fetch(
         _ worker: any Worker,
         request: WorkerRequest,
         env: Env
@@ -23,7 +23,7 @@ public enum Invocation {
 
     /// Calls `scheduled` and waits for its `waitUntil` work; the outcome is `exception` if the handler or any of
     /// its tasks failed.
-    public static func scheduled(
+    package static func scheduled(
         _ worker: any Worker,
         cron: String,
         scheduledTime: Int64,

@@ -164,15 +164,15 @@ extension KVNamespace {
     }
 }
 
-/// The checks of platform.md 3.2, shared by every KV backend so their errors are identical.
-public enum KVValidation {
-    public static let maxKeyBytes = 512
-    public static let maxMetadataBytes = 1024
-    public static let maxValueBytes = 26_214_400
-    public static let maxListLimit = 1000
+/// The checks of platform.md 3.2, shared by every KV backend so their errors are identical (host-only).
+package enum KVValidation {
+    package static let maxKeyBytes = 512
+    package static let maxMetadataBytes = 1024
+    package static let maxValueBytes = 26_214_400
+    package static let maxListLimit = 1000
 
     /// Key checks made by the binding before storage access.
-    public static func checkKey(_ key: String, method: String) throws(KVError) {
+    package static func checkKey(_ key: String, method: String) throws(KVError) {
         if key.isEmpty { throw KVError(.typeError, "Key name cannot be empty.") }
         if key == "." || key == ".." { throw KVError(.typeError, "\"\(key)\" is not allowed as a key name.") }
         let length = key.utf8.count
@@ -185,7 +185,7 @@ public enum KVValidation {
     }
 
     /// `cacheTtl` must be at least 30.
-    public static func checkCacheTtl(_ cacheTtl: Int?) throws(KVError) {
+    package static func checkCacheTtl(_ cacheTtl: Int?) throws(KVError) {
         if let cacheTtl, cacheTtl < 30 {
             throw KVError(.backend(method: "GET", status: 400), "Invalid cache_ttl of \(cacheTtl). Cache TTL must be at least 30.")
         }
@@ -195,7 +195,7 @@ public enum KVValidation {
     /// - Parameters:
     ///   - now: the current time in seconds since the epoch (from the namespace's clock).
     ///   - metadataText: the metadata's `JSON.stringify` text, if any.
-    public static func checkPut(
+    package static func checkPut(
         key: String,
         valueLength: Int,
         options: KVPutOptions,
@@ -234,7 +234,7 @@ public enum KVValidation {
     }
 
     /// Validates list options and returns the effective limit.
-    public static func checkList(_ options: KVListOptions) throws(KVError) -> Int {
+    package static func checkList(_ options: KVListOptions) throws(KVError) -> Int {
         if let prefix = options.prefix, prefix.utf8.count > self.maxKeyBytes {
             throw KVError(
                 .backend(method: "GET", status: 414),
@@ -252,12 +252,12 @@ public enum KVValidation {
     }
 
     /// Local cursor encoding: base64 of the last returned key.
-    public static func encodeCursor(_ key: String) -> String {
+    package static func encodeCursor(_ key: String) -> String {
         Base64.encode(Array(key.utf8))
     }
 
     /// Decodes a cursor made by ``encodeCursor(_:)``; `nil` for anything else.
-    public static func decodeCursor(_ cursor: String) -> [UInt8]? {
+    package static func decodeCursor(_ cursor: String) -> [UInt8]? {
         Base64.decode(cursor)
     }
 }

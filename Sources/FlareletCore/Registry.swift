@@ -1,25 +1,46 @@
-/// Maps a wrangler `main` value to a Swift worker.
-public struct WorkerRegistry: Sendable {
-    public struct Entry: Sendable {
+/// The workers an executable can host, by their wrangler `main` value.
+///
+/// Build one with a dictionary literal of factories, or with ``register(main:summary:_:)``; the host creates a fresh
+/// worker for each `wrangler.toml` that names it.
+///
+/// ```swift
+/// let workers: WorkerRegistry = ["hello": { HelloWorker() }]
+/// ```
+public struct WorkerRegistry: Sendable, ExpressibleByDictionaryLiteral {
+    /// One registered worker (host-only).
+    package struct Entry: Sendable {
         /// The `main` value that selects this worker, e.g. `voicemode`.
-        public var main: String
+        package var main: String
         /// One line for listings.
-        public var summary: String
-        public var make: @Sendable () -> any Worker
+        package var summary: String
+        package var make: @Sendable () -> any Worker
     }
 
-    public private(set) var entries: [Entry] = []
+    package private(set) var entries: [Entry] = []
 
+    /// An empty registry.
     public init() {}
 
+    /// A registry of `main` values and the factories of their workers.
+    public init(dictionaryLiteral elements: (String, @Sendable () -> any Worker)...) {
+        for (main, make) in elements { self.register(main: main, make) }
+    }
+
+    /// The registered `main` values, sorted.
+    public var mains: [String] { self.entries.map(\.main).sorted() }
+
     /// Registers `make` under `main`. A later registration with the same `main` replaces the earlier one.
+    /// - Parameters:
+    ///   - main: the wrangler `main` value that selects the worker.
+    ///   - summary: one line shown by `flarelet workers`.
+    ///   - make: creates the worker; called once per hosted `wrangler.toml`.
     public mutating func register(main: String, summary: String = "", _ make: @escaping @Sendable () -> any Worker) {
         self.entries.removeAll { $0.main == main }
         self.entries.append(Entry(main: main, summary: summary, make: make))
     }
 
     /// The worker for `main`, or an error that lists the registered workers.
-    public func worker(forMain main: String) throws(UnknownWorkerError) -> any Worker {
+    package func worker(forMain main: String) throws(UnknownWorkerError) -> any Worker {
         guard let entry = self.entries.first(where: { $0.main == main }) else {
             throw UnknownWorkerError(main: main, registered: self.entries.map(\.main))
         }

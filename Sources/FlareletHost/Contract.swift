@@ -1,5 +1,5 @@
 import ArgumentParser
-import FlareletTesting
+import FlareletContract
 import Foundation
 
 struct Contract: AsyncParsableCommand {

@@ -3,7 +3,6 @@ import FlareletConfig
 import FlareletCore
 import FlareletCron
 import FlareletServer
-import FlareletWorkers
 import Foundation
 import Logging
 
@@ -33,7 +32,7 @@ struct CronCommand: AsyncParsableCommand {
                 let config = try loadConfig(self.options)
                 let hosted = try HostedWorker(
                     config: config,
-                    registry: SeedWorkers.registry,
+                    registry: Host.registry,
                     clock: SystemClock(),
                     logger: Logger(label: "flarelet")
                 )

@@ -2,7 +2,6 @@ import ArgumentParser
 import FlareletConfig
 import FlareletCore
 import FlareletServer
-import FlareletWorkers
 import Foundation
 import Logging
 
@@ -82,7 +81,7 @@ struct Dev: AsyncParsableCommand {
                 crons: !self.noCrons,
                 testScheduled: self.testScheduled
             )
-            let session = try DevSession.prepare(options: options, registry: SeedWorkers.registry, logger: Logger(label: "flarelet"))
+            let session = try DevSession.prepare(options: options, registry: Host.registry, logger: Logger(label: "flarelet"))
             for warning in session.warnings { Console.warn(warning) }
             for endpoint in session.endpoints {
                 let config = endpoint.hosted.config

@@ -1,22 +1,43 @@
 public import ArgumentParser
+public import FlareletCore
 import Foundation
 
 /// `flarelet`: a local runtime and test harness for Cloudflare-style workers written in Swift.
-public struct FlareletCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "flarelet",
-        abstract: "Run Cloudflare-style Swift workers locally: D1 on SQLite, KV on LMDB, real cron schedules.",
-        discussion: """
-            Local state lives in .flarelet/state next to wrangler.toml (or --persist-to DIR); the dev server and \
-            the d1/kv commands share it safely.
-            """,
-        subcommands: [
-            Dev.self, Contract.self, CronCommand.self, Workers.self, RuntCommand.self,
-            D1Command.self, KVCommand.self, KVColonKeyCommand.self, KVColonNamespaceCommand.self,
-        ]
-    )
+///
+/// The subcommands are the built-in ones followed by the commands the executable passed to
+/// ``FlareletMain/run(workers:commands:arguments:)``.
+struct FlareletCommand: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "flarelet",
+            abstract: "Run Cloudflare-style Swift workers locally: D1 on SQLite, KV on LMDB, real cron schedules.",
+            discussion: """
+                Local state lives in .flarelet/state next to wrangler.toml (or --persist-to DIR); the dev server and \
+                the d1/kv commands share it safely.
+                """,
+            subcommands: [
+                Dev.self, Contract.self, CronCommand.self, Workers.self,
+                D1Command.self, KVCommand.self, KVColonKeyCommand.self, KVColonNamespaceCommand.self,
+            ] + Host.commands
+        )
+    }
 
-    public init() {}
+    init() {}
+}
+
+/// What the executable started the host with: the workers it can serve and its own extra commands.
+enum Host {
+    private static let state = LockedValue((registry: WorkerRegistry(), commands: [any ParsableCommand.Type]()))
+
+    /// The workers `dev`, `cron trigger` and `workers` know, by their wrangler `main` value.
+    static var registry: WorkerRegistry { self.state.withLock { $0.registry } }
+
+    /// Commands added by the executable (e.g. `runt sign` in this repository's `flarelet`).
+    static var commands: [any ParsableCommand.Type] { self.state.withLock { $0.commands } }
+
+    static func start(registry: WorkerRegistry, commands: [any ParsableCommand.Type]) {
+        self.state.withLock { $0 = (registry, commands) }
+    }
 }
 
 /// Options shared by commands that read one wrangler.toml.
@@ -31,10 +52,10 @@ struct ConfigOptions: ParsableArguments {
     var persistTo: String?
 }
 
-/// Prints one error line to standard error and exits with status 1.
-struct CLIFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+/// A command failure: ``reportingErrors(_:)`` prints it as one `✘ [ERROR]` line and exits with status 1.
+public struct CLIFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 enum Console {
@@ -53,7 +74,7 @@ enum Console {
 
 extension AsyncParsableCommand {
     /// Runs `body`, turning any error into one `✘ [ERROR]` line and exit status 1 (never a stack trace).
-    func reportingErrors(_ body: () async throws -> Void) async throws {
+    public func reportingErrors(_ body: () async throws -> Void) async throws {
         do {
             try await body()
         } catch let exit as ExitCode {
@@ -67,13 +88,29 @@ extension AsyncParsableCommand {
     }
 }
 
-/// Entry point for the `flarelet` executable.
+/// The whole `flarelet` command line (`dev`, `d1`, `kv`, `cron`, `contract`, `workers`, `init`) as a library: an
+/// executable's `main.swift` calls ``run(workers:commands:arguments:)`` with the workers it hosts.
+///
+/// ```swift
+/// import FlareletHost
+/// import HelloWorker
+///
+/// await FlareletMain.run(workers: ["hello": { HelloWorker() }])
+/// ```
 public enum FlareletMain {
     /// Parses and runs the command line. Usage errors print ArgumentParser's message (with its "Did you mean"
     /// suggestion) and exit with status 1, like every other Flarelet failure.
     ///
-    /// - Parameter arguments: the arguments after the program name; `nil` reads the process's command line.
-    public static func run(arguments: [String]? = nil) async {
+    /// - Parameters:
+    ///   - workers: the workers this executable can host, by their wrangler `main` value.
+    ///   - commands: extra subcommands of the executable's own (listed after the built-in ones).
+    ///   - arguments: the arguments after the program name; `nil` reads the process's command line.
+    public static func run(
+        workers: WorkerRegistry,
+        commands: [any ParsableCommand.Type] = [],
+        arguments: [String]? = nil
+    ) async {
+        Host.start(registry: workers, commands: commands)
         do {
             var command = try FlareletCommand.parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {

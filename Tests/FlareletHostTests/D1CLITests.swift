@@ -4,7 +4,7 @@ import FlareletJSON
 import Foundation
 import Testing
 
-@testable import FlareletCLI
+@testable import FlareletHost
 
 // MARK: - A temporary project
 

@@ -1,6 +1,7 @@
 import FlareletCore
 import FlareletCrypto
 import FlareletD1
+import FlareletHost
 import FlareletJSON
 import FlareletTesting
 import Foundation

@@ -4,7 +4,7 @@ import FlareletKV
 import Foundation
 import Testing
 
-@testable import FlareletCLI
+@testable import FlareletHost
 
 struct KVCLITests {
     static let namespaceId = "00000000000000000000000000000000"

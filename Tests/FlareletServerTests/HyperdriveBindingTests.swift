@@ -2,9 +2,9 @@ import FlareletConfig
 import FlareletCore
 import FlareletServer
 import FlareletTesting
-import FlareletWorkers
 import Foundation
 import Logging
+import SeedWorkers
 import Testing
 
 /// A hosted worker's Hyperdrive binding: the values a worker sees, and the pool the host runs.

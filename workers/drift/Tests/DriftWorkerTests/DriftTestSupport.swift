@@ -12,6 +12,8 @@ enum DriftTestSupport {
         .deletingLastPathComponent()
         .deletingLastPathComponent()
         .deletingLastPathComponent()
+        .deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     static var fixturesFolder: String {
         self.repositoryRoot.appendingPathComponent("fixtures/drift").path

@@ -1,5 +1,6 @@
 import ArgumentParser
-import FlareletJSON
+import Flarelet
+import FlareletHost
 import Foundation
 import RuntWorker
 

@@ -8,9 +8,9 @@ import Testing
 
 @testable import MinigemWorker
 
-/// The repository root, found from this file's path (`Tests/MinigemWorkerTests/<file>`).
+/// The repository root, found from this file's path (`workers/minigem/Tests/MinigemWorkerTests/<file>`).
 let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// 2026-01-01T00:00:00.000Z, the `TestClock` default, in Unix milliseconds.
 let startMilliseconds: Int64 = 1_767_225_600_000

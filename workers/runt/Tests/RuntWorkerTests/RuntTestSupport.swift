@@ -39,6 +39,7 @@ enum Runt {
     /// The repository root, found from this file's path.
     static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
     }
 
     static var fixturesFolder: URL { repositoryRoot.appendingPathComponent("fixtures/runt") }

@@ -145,8 +145,7 @@ struct SignatureTests {
     /// Upstream's `hexToBytes` run by Node on strings and on signatures sent as JSON arrays
     /// (`scripts/generate-js-vectors.js`): `String(array.slice(i, i + 2))` then `parseInt(…, 16)`.
     @Test func hexToBytesMatchesNode() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../FlareletJavaScriptTests/Vectors/hex-to-bytes.json")
+        let url = Runt.repositoryRoot.appendingPathComponent("Tests/FlareletJavaScriptTests/Vectors/hex-to-bytes.json")
         guard case .array(let cases) = try JSONValue.parse(Array(try Data(contentsOf: url))) else {
             Issue.record("hex-to-bytes.json is not an array")
             return
@@ -268,8 +267,7 @@ extension Array where Element == Character {
 /// surrogates, integer-like keys, `1e400`, `-0` and 600 levels of nesting; the worker verifies every one.
 struct NodeSignatureTests {
     @Test func signaturesMatchNode() async throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../FlareletJavaScriptTests/Vectors/runt-signatures.json")
+        let url = Runt.repositoryRoot.appendingPathComponent("Tests/FlareletJavaScriptTests/Vectors/runt-signatures.json")
         let vectors = try JSONValue.parse(Array(try Data(contentsOf: url)))
         #expect(vectors["publicKey"]?.stringValue == Runt.publicKey)
         let cases = try #require(vectors["cases"]?.arrayValue)

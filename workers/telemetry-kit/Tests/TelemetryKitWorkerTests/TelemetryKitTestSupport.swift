@@ -22,6 +22,8 @@ enum TK {
         .deletingLastPathComponent()
         .deletingLastPathComponent()
         .deletingLastPathComponent()
+        .deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     static var fixturesFolder: String {
         self.repositoryRoot.appendingPathComponent("fixtures/telemetry-kit").path

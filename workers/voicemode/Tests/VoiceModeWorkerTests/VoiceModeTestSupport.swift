@@ -8,7 +8,7 @@ import VoiceModeWorker
 
 /// The repository root, found from this file's path (`Tests/VoiceModeWorkerTests/<file>`).
 let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// The four CORS headers, in the worker's order.
 let corsFields: [(String, String)] = [

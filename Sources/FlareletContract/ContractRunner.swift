@@ -4,11 +4,8 @@ public import FlareletJSON
 import FlareletJavaScript
 import Foundation
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
-/// Where contract cases are played: in-process against a worker with its bindings, or against a live URL.
+/// Where contract cases are played: in-process against a worker with its bindings (`FlareletTesting`'s
+/// `InProcessTarget`), or against a live URL (`flarelet contract --url`).
 public protocol ContractTarget: Sendable {
     /// Sends one request (URL path plus query relative to the target's base).
     func send(method: String, path: String, headers: Headers, body: [UInt8]) async throws -> WorkerResponse
@@ -16,74 +13,6 @@ public protocol ContractTarget: Sendable {
     var env: Env? { get }
     /// The clock templates read "now" from.
     var clock: any WorkerClock { get }
-}
-
-/// Plays cases in-process through ``WorkerHarness``.
-public struct InProcessTarget: ContractTarget {
-    public let harness: WorkerHarness
-    /// Sent as `CF-Connecting-IP` when a case does not set it (what `flarelet dev` does for a local client).
-    public var peerAddress: String
-
-    public init(harness: WorkerHarness, peerAddress: String = "127.0.0.1") {
-        self.harness = harness
-        self.peerAddress = peerAddress
-    }
-
-    public var env: Env? { self.harness.env }
-    public var clock: any WorkerClock { self.harness.env.clock }
-
-    /// Header values travel as their UTF-8 bytes and reach the worker decoded as Latin-1, as over a socket.
-    public func send(method: String, path: String, headers: Headers, body: [UInt8]) async throws -> WorkerResponse {
-        var headers = Headers(headers.map { ($0.name, JavaScript.isomorphicDecode($0.value.utf8)) })
-        if headers["CF-Connecting-IP"] == nil { headers["CF-Connecting-IP"] = self.peerAddress }
-        let request = WorkerRequest(method: method, url: "http://localhost:8787" + path, headers: headers, body: body)
-        return await self.harness.fetch(request)
-    }
-}
-
-/// Plays cases against a running server (e.g. `flarelet dev`) over HTTP.
-public struct LiveTarget: ContractTarget {
-    public let baseURL: String
-
-    public init(baseURL: String) {
-        var base = baseURL
-        while base.hasSuffix("/") { base.removeLast() }
-        self.baseURL = base
-    }
-
-    public var env: Env? { nil }
-    public var clock: any WorkerClock { SystemClock() }
-
-    /// `http://` targets get the request byte for byte over a socket (path not normalised, header values as their
-    /// UTF-8 bytes); other schemes go through URLSession.
-    public func send(method: String, path: String, headers: Headers, body: [UInt8]) async throws -> WorkerResponse {
-        if let base = JavaScript.URL(self.baseURL), base.scheme == "http" {
-            let prefix = base.pathname == "/" ? "" : base.pathname
-            return try await RawHTTPClient.send(
-                host: base.hostname.trimmingCharacters(in: CharacterSet(charactersIn: "[]")),
-                port: base.port ?? 80,
-                method: method,
-                target: prefix + path,
-                headers: headers,
-                body: body
-            )
-        }
-        guard let url = URL(string: self.baseURL + path) else {
-            throw ContractError("invalid URL \(self.baseURL + path)")
-        }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        for field in headers { request.addValue(field.value, forHTTPHeaderField: field.name) }
-        if !body.isEmpty { request.httpBody = Data(body) }
-        request.timeoutInterval = 30
-        let (data, response) = try await URLSession.shared.data(for: request)
-        guard let http = response as? HTTPURLResponse else { throw ContractError("no HTTP response from \(url)") }
-        var responseHeaders = Headers()
-        for (name, value) in http.allHeaderFields {
-            responseHeaders.append("\(name)", "\(value)")
-        }
-        return WorkerResponse(status: http.statusCode, headers: responseHeaders, body: Array(data))
-    }
 }
 
 /// A malformed case file or a transport failure.
