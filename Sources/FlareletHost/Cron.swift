@@ -19,7 +19,7 @@ struct CronCommand: AsyncParsableCommand {
             discussion: "Exit status 0 when the outcome is ok, 1 otherwise. Example: flarelet cron trigger -c wrangler.toml"
         )
 
-        @OptionGroup var options: ConfigOptions
+        @OptionGroup var options: StateOptions
 
         @Option(help: "The cron string passed to the handler (default: the first configured cron).")
         var cron: String?
@@ -29,7 +29,7 @@ struct CronCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await self.reportingErrors {
-                let config = try loadConfig(self.options)
+                let config = try self.options.load()
                 let hosted = try HostedWorker(
                     config: config,
                     registry: Host.registry,
@@ -59,14 +59,14 @@ struct CronCommand: AsyncParsableCommand {
     struct Next: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the next fire times (UTC) of each configured cron.")
 
-        @OptionGroup var options: ConfigOptions
+        @OptionGroup var options: StateOptions
 
         @Option(help: "How many fire times to print per cron.")
         var count: Int = 5
 
         func run() async throws {
             try await self.reportingErrors {
-                let config = try loadConfig(self.options)
+                let config = try self.options.load()
                 if config.crons.isEmpty {
                     print("No crons configured in \(config.configPath) ([triggers] crons).")
                     return
@@ -92,13 +92,6 @@ struct CronCommand: AsyncParsableCommand {
             }
         }
     }
-}
-
-func loadConfig(_ options: ConfigOptions) throws -> ResolvedConfig {
-    let path = try options.config ?? WranglerConfig.find(startingAt: FileManager.default.currentDirectoryPath)
-    let config = try WranglerConfig.load(path: path, env: options.env, cliVars: [], persistTo: options.persistTo)
-    for warning in config.warnings { Console.warn(warning) }
-    return config
 }
 
 /// ISO 8601 (with or without fractional seconds) or epoch milliseconds.

@@ -239,7 +239,6 @@ extension D1Command.Migrations {
 
         func run() async throws {
             try await self.reportingErrors {
-                try self.state.refuseRemote()
                 let target = try D1Target(self.state, name: self.database)
                 Output.line(target.banner)
                 if self.message.contains("/") || self.message.contains("\\") {
@@ -286,7 +285,6 @@ extension D1Command.Migrations {
 
         func run() async throws {
             try await self.reportingErrors {
-                try self.state.refuseRemote()
                 let target = try D1Target(self.state, name: self.database)
                 Output.line(target.banner)
                 let migrations = MigrationSet(target: target)
@@ -333,7 +331,6 @@ extension D1Command.Migrations {
 
         func run() async throws {
             try await self.reportingErrors {
-                try self.state.refuseRemote()
                 let target = try D1Target(self.state, name: self.database)
                 Output.line(target.banner)
                 let migrations = MigrationSet(target: target)

@@ -10,51 +10,6 @@ import Glibc
 import Darwin
 #endif
 
-/// The options every `d1` and `kv` command shares: which configuration, environment and state, and the target
-/// flags wrangler has (`--local` is accepted and changes nothing; `--remote` is refused).
-struct StateOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("config")], help: "Path to wrangler.toml (default: searched upward from the working directory).")
-    var config: String?
-
-    @Option(name: [.short, .customLong("env")], help: "Environment to use ([env.NAME] in wrangler.toml).")
-    var env: String?
-
-    @Option(
-        name: .customLong("persist-to"),
-        help: "Directory for local state (default: .flarelet/state beside wrangler.toml); works without --local."
-    )
-    var persistTo: String?
-
-    @Flag(name: .customLong("local"), help: "Accepted for wrangler compatibility; Flarelet always uses local state.")
-    var local = false
-
-    @Flag(name: .customLong("remote"), help: "Not supported: Flarelet works on local state only.")
-    var remote = false
-
-    /// Fails at once when `--remote` was given.
-    func refuseRemote() throws {
-        if self.remote { throw CLIFailure(remoteRefusal) }
-    }
-
-    /// Finds and loads the configuration.
-    /// - Parameters:
-    ///   - toDefine: The end of the "No configuration file found" sentence.
-    ///   - quiet: Leave out configuration warnings (JSON output).
-    func load(toDefine: String, quiet: Bool = false) throws -> ResolvedConfig {
-        let path = try self.config ?? WranglerConfig.find(startingAt: FileManager.default.currentDirectoryPath, toDefine: toDefine)
-        let config = try WranglerConfig.load(path: path, env: self.env, cliVars: [], persistTo: self.persistTo)
-        if !quiet {
-            for warning in config.warnings { Console.warn(warning) }
-        }
-        return config
-    }
-}
-
-/// The one-line refusal of `--remote`.
-let remoteRefusal =
-    "--remote is not supported: Flarelet works on local state only (.flarelet/state beside wrangler.toml, or --persist-to). "
-    + "Remove --remote."
-
 /// Line writers for the `d1` and `kv` commands.
 enum Output {
     /// Writes `text` and a newline to standard output.

@@ -14,20 +14,13 @@ struct Dev: AsyncParsableCommand {
             """
     )
 
-    @Option(name: [.short, .customLong("config")], help: "Path to a wrangler.toml; repeat to host several workers.")
-    var configs: [String] = []
-
-    @Option(name: [.short, .customLong("env")], help: "Environment to use ([env.NAME]).")
-    var env: String?
+    @OptionGroup var state: StateOptions
 
     @Option(help: "Port to listen on (0 = any free port).")
     var port: Int?
 
     @Option(help: "IP address to listen on (default: [dev] ip, else localhost).")
     var ip: String?
-
-    @Option(name: .customLong("persist-to"), help: "Directory for local state (default: .flarelet/state beside each wrangler.toml).")
-    var persistTo: String?
 
     @Option(name: .customLong("var"), help: "A variable KEY:VALUE for the worker's env; repeatable; overrides [vars] and .dev.vars.")
     var vars: [String] = []
@@ -37,9 +30,6 @@ struct Dev: AsyncParsableCommand {
 
     @Flag(name: .customLong("test-scheduled"), help: "Serve /__scheduled to run the scheduled handler.")
     var testScheduled = false
-
-    @Flag(name: .customLong("local"), help: "Accepted for wrangler compatibility; Flarelet is always local.")
-    var local = false
 
     @Option(name: .customLong("log-level"), help: "debug, info, log, warn, error or none.")
     var logLevel: String = "log"
@@ -67,16 +57,17 @@ struct Dev: AsyncParsableCommand {
                 default: .info
                 }
             LoggingSystem.bootstrap { label in DevLogHandler(label: label, level: level) }
-            var paths = self.configs
+            try self.state.refuseRemote()
+            var paths = self.state.configs
             if paths.isEmpty {
                 paths = [try WranglerConfig.find(startingAt: FileManager.default.currentDirectoryPath)]
             }
             let options = DevOptions(
                 configPaths: paths,
-                envName: self.env,
+                envName: self.state.env,
                 port: self.port,
                 ip: self.ip,
-                persistTo: self.persistTo,
+                persistTo: self.state.persistTo,
                 vars: self.vars,
                 crons: !self.noCrons,
                 testScheduled: self.testScheduled

@@ -40,18 +40,6 @@ enum Host {
     }
 }
 
-/// Options shared by commands that read one wrangler.toml.
-struct ConfigOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("config")], help: "Path to wrangler.toml (default: searched upward from the working directory).")
-    var config: String?
-
-    @Option(name: [.short, .customLong("env")], help: "Environment to use ([env.NAME] in wrangler.toml).")
-    var env: String?
-
-    @Option(name: .customLong("persist-to"), help: "Directory for local state (default: .flarelet/state beside wrangler.toml).")
-    var persistTo: String?
-}
-
 /// A command failure: ``reportingErrors(_:)`` prints it as one `✘ [ERROR]` line and exits with status 1.
 public struct CLIFailure: Error, CustomStringConvertible {
     public var description: String

@@ -162,7 +162,6 @@ extension KVCommand {
 
         func run() async throws {
             try await self.reportingErrors {
-                try self.state.refuseRemote()
                 let config = try self.state.load(toDefine: "your KV namespace")
                 var entries: [JSONValue] = []
                 for namespace in config.kvNamespaces {
