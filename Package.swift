@@ -104,6 +104,8 @@ let package = Package(
             name: "FlareletTesting",
             dependencies: [
                 "FlareletCore", "FlareletJSON", "FlareletJavaScript", "FlareletCrypto", "FlareletD1", "FlareletKV", "FlareletContract",
+                "FlareletPostgres",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

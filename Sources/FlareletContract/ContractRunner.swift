@@ -35,6 +35,21 @@ public struct ContractResult: Sendable {
     public var passed: Bool { self.failures.isEmpty }
 }
 
+extension Sequence<ContractResult> {
+    /// One line per case that did not fully pass: failed, skipped, or with checks left out (`[]` when every case
+    /// passed completely). Tests assert `#expect(results.problems == [])` and see every problem at once.
+    public var problems: [String] {
+        self.compactMap { result in
+            if !result.passed { return "\(result.file) (\(result.name)): \(result.failures.joined(separator: "; "))" }
+            if result.skipped { return "\(result.file) (\(result.name)): skipped" }
+            if !result.skippedChecks.isEmpty {
+                return "\(result.file) (\(result.name)): not checked: \(result.skippedChecks.joined(separator: ", "))"
+            }
+            return nil
+        }
+    }
+}
+
 /// Loads and plays contract cases (format: `fixtures/README.md`).
 public struct ContractRunner: Sendable {
     public let target: any ContractTarget

@@ -1,4 +1,4 @@
-public import FlareletCore
+import FlareletCore
 public import Logging
 
 /// Collects what a worker logs, for tests that assert on log lines.

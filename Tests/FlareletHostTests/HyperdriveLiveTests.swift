@@ -15,19 +15,6 @@ struct HyperdriveLiveTests {
     static let secret = "9f4b3c2a1e8d7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0"
     static let path = "/v1/ingest/550e8400-e29b-41d4-a716-446655440000/7c9e6679-7425-40de-944b-e07fc1f90ae7"
 
-    static func server() async throws -> PostgresTestServer {
-        do {
-            return try await PostgresTestServer.shared()
-        } catch {
-            if PostgresTestServer.isRequired {
-                Issue.record("PostgreSQL is required here (CI=true or FLARELET_REQUIRE_POSTGRES=1) but could not be started: \(error)")
-                throw error
-            }
-            print("◇ Skipping: PostgreSQL unavailable: \(error)")
-            try Test.cancel("PostgreSQL unavailable: \(error)")
-        }
-    }
-
     static func event(_ id: String) -> String {
         #"{"schema_version":"1.0.0","event_id":"\#(id)","timestamp":"2025-01-01T00:00:00Z","#
             + #""service":{"name":"demo","version":"1.0.0","language":"rust"},"user_id":"client_abc","environment":{"os":"linux"},"#
@@ -52,7 +39,7 @@ struct HyperdriveLiveTests {
     }
 
     @Test func twoInstancesOnOneDatabaseStoreEveryAcceptedEventExactlyOnce() async throws {
-        let server = try await Self.server()
+        let server = try await PostgresTestServer.sharedOrSkip()
         let database = try server.createDatabase(prefix: "live")
         let state = try TemporaryDirectory()
         let environment = [Self.variable: server.connectionString(database: database)]
@@ -153,13 +140,7 @@ struct HyperdriveLiveTests {
     }
 
     @Test func aServerThatGoesAwayGives500sAndTheWorkerRecoversWhenItReturns() async throws {
-        let server: PostgresTestServer
-        do {
-            server = try await PostgresTestServer.start()
-        } catch {
-            _ = try await Self.server()  // skips (or fails on CI) with the reason
-            return
-        }
+        let server = try await PostgresTestServer.startOrSkip()
         defer { server.stop() }
         let database = try server.createDatabase(prefix: "live")
         let state = try TemporaryDirectory()

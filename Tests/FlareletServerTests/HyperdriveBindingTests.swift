@@ -10,17 +10,7 @@ import Testing
 /// A hosted worker's Hyperdrive binding: the values a worker sees, and the pool the host runs.
 struct HyperdriveBindingTests {
     @Test func theBindingExposesWorkersFieldsBackedByTheLocalListener() async throws {
-        let server: PostgresTestServer
-        do {
-            server = try await PostgresTestServer.shared()
-        } catch {
-            if PostgresTestServer.isRequired {
-                Issue.record("PostgreSQL is required here (CI=true or FLARELET_REQUIRE_POSTGRES=1) but could not be started: \(error)")
-                throw error
-            }
-            print("◇ Skipping: PostgreSQL unavailable: \(error)")
-            try Test.cancel("PostgreSQL unavailable: \(error)")
-        }
+        let server = try await PostgresTestServer.sharedOrSkip()
         let database = try server.createDatabase(prefix: "shop db")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flarelet-hd-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -7,57 +7,23 @@ import Logging
 
 /// Shared setup: an in-memory D1 database with `workers/drift/schema.sql`, and a harness around it.
 enum DriftTestSupport {
-    /// The package root, found from this file's location.
-    static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()
-        .deletingLastPathComponent()
-        .deletingLastPathComponent()
-        .deletingLastPathComponent()
-        .deletingLastPathComponent()
-
     static var fixturesFolder: String {
-        self.repositoryRoot.appendingPathComponent("fixtures/drift").path
+        get throws { try TestFiles.path("fixtures/drift") }
     }
 
-    static func schemaQueries() throws -> [D1Query] {
-        let text = try String(contentsOf: self.repositoryRoot.appendingPathComponent("workers/drift/schema.sql"), encoding: .utf8)
-        return SQLSplitter.split(text).map { D1Query(sql: $0) }
-    }
-
-    /// A fresh `:memory:` database with the Drift schema applied.
-    static func makeDatabase() async throws -> any D1Database {
-        let database = try SQLiteD1Database(path: ":memory:")
-        _ = try await database.batch(queries: try self.schemaQueries())
-        return database
-    }
-
-    /// A harness with `DB` bound to a fresh database (or no binding at all).
-    static func makeHarness(
+    /// Runs `body` with ``DriftWorker`` on a fresh `:memory:` database holding `workers/drift/schema.sql` (or with no
+    /// `DB` binding at all).
+    static func withHarness<T>(
         clock: any WorkerClock = TestClock(Date()),
         withDatabase: Bool = true,
-        logger: Logger = Logger(label: "drift.test")
-    ) async throws -> WorkerHarness {
-        var databases: [String: any D1Database] = [:]
-        if withDatabase { databases["DB"] = try await self.makeDatabase() }
-        let env = Env(d1Databases: databases, clock: clock, logger: logger)
-        return WorkerHarness(worker: DriftWorker(), env: env)
-    }
-
-    /// The `DB` binding of a harness.
-    static func database(_ harness: WorkerHarness) throws -> any D1Database {
-        try harness.env.d1("DB")
-    }
-
-    /// Every row of `sql` as objects.
-    static func rows(_ harness: WorkerHarness, _ sql: String, _ bindings: D1Value...) async throws -> [JSONObject] {
-        try await self.database(harness).prepare(sql).bind(bindings).all().results.map(\.object)
+        _ body: (WorkerHarness) async throws -> T
+    ) async throws -> T {
+        try await withWorker(DriftWorker(), d1: withDatabase ? ["DB": "schema.sql"] : [:], clock: clock, body)
     }
 
     /// `SELECT COUNT(*)` of a table.
-    static func count(_ harness: WorkerHarness, _ table: String) async throws -> Int64 {
-        let value = try await self.database(harness).prepare("SELECT COUNT(*) AS n FROM \(table)").first("n")
-        guard case .integer(let n)? = value else { return -1 }
-        return n
+    static func count(_ harness: WorkerHarness, _ table: String) async throws -> Int {
+        try await harness.d1().prepare("SELECT COUNT(*) AS n FROM \(table)").first(as: Int.self) ?? -1
     }
 
     /// An event with the four named fields, then `extra` in order.

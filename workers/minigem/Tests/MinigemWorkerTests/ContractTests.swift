@@ -5,29 +5,17 @@ import Testing
 
 @testable import MinigemWorker
 
-/// Plays `fixtures/minigem/` in-process: every case must pass, none may be skipped.
+/// Plays `fixtures/minigem/` in-process, on D1 and on PostgreSQL: every case must pass, none may be skipped.
 struct ContractTests {
-    static let folder = repositoryRoot.appendingPathComponent("fixtures/minigem").path
-
-    @Test func minigemFixturesPassInProcess() async throws {
-        try await withMinigem { minigem async throws in
-            let results = try await ContractRunner(target: InProcessTarget(harness: minigem.harness)).run(folder: Self.folder)
-            #expect(results.count == 49)
-            for result in results {
-                #expect(result.passed, "\(result.file) (\(result.name)): \(result.failures.joined(separator: "; "))")
-                #expect(!result.skipped, "\(result.file) was skipped")
-                #expect(result.skippedChecks.isEmpty, "\(result.file): \(result.skippedChecks)")
-            }
-        }
-    }
-
-    @Test func fixturesRunTwiceAgainstTheSameWorker() async throws {
-        // What a persistent dev server sees when the suite is played again.
-        try await withMinigem { minigem async throws in
+    @Test(arguments: Storage.allCases)
+    func minigemFixturesPassInProcess(storage: Storage) async throws {
+        // Fixture 62 expects /dbhealth to name the PostgreSQL database "minigem".
+        try await withMinigem(storage: storage, databaseName: "minigem") { minigem async throws in
+            // Twice against the same worker: what a persistent dev server sees when the suite is played again.
             for _ in 0..<2 {
-                let results = try await ContractRunner(target: InProcessTarget(harness: minigem.harness)).run(folder: Self.folder)
-                let failed = results.filter { !$0.passed }.map { "\($0.file): \($0.failures.joined(separator: "; "))" }
-                #expect(failed.isEmpty, "\(failed)")
+                let results = try await minigem.harness.playContract(try TestFiles.path("fixtures/minigem"))
+                #expect(results.count == 49)
+                #expect(results.problems == [])
             }
         }
     }

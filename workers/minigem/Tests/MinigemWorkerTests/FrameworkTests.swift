@@ -153,26 +153,23 @@ struct FrameworkTests {
     }
 
     @Test func schemaFileMatchesTheStatementsTheWorkerApplies() throws {
-        let url = repositoryRoot.appendingPathComponent("workers/minigem/schema.sql")
-        let file = try String(contentsOf: url, encoding: .utf8)
+        let file = try String(contentsOfFile: try TestFiles.path("schema.sql"), encoding: .utf8)
         let statements = SQLSplitter.split(file)
         #expect(statements == MinigemSchema.statements)
     }
 
     @Test func schemaIsAppliedOnFirstRequestAndIsIdempotent() async throws {
-        let database = try SQLiteD1Database(path: ":memory:")
-        defer { database.close() }
-        let env = Env(d1Databases: ["DB": database], clock: TestClock(), logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
-        let harness = WorkerHarness(worker: MinigemWorker(), env: env)
-        #expect(await harness.post("/t", json: event()).text == okBody(1, 0))
-        // A second worker instance re-applies the schema over the existing table.
-        let second = WorkerHarness(worker: MinigemWorker(), env: env)
-        #expect(await second.post("/t", json: event()).text == okBody(1, 0))
-        let count = try await database.prepare("SELECT COUNT(*) AS n FROM telemetry_events").first("n")
-        #expect(count == .integer(2))
-        let indexes = try await database.prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'telemetry_events' AND name LIKE 'idx_%' ORDER BY name"
-        ).all().results.compactMap { $0["name"] }
-        #expect(indexes.count == 8)
+        // An empty database: the worker applies its schema itself.
+        try await withWorker(MinigemWorker(), d1: ["DB": nil]) { harness async throws in
+            #expect(await harness.post("/t", json: event()).text == okBody(1, 0))
+            // A second worker instance re-applies the schema over the existing table.
+            let second = WorkerHarness(worker: MinigemWorker(), env: harness.env)
+            #expect(await second.post("/t", json: event()).text == okBody(1, 0))
+            #expect(try await harness.d1().prepare("SELECT COUNT(*) AS n FROM telemetry_events").first(as: Int.self) == 2)
+            let indexes = try await harness.rows(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'telemetry_events' AND name LIKE 'idx_%' ORDER BY name"
+            )
+            #expect(indexes.count == 8)
+        }
     }
 }

@@ -8,29 +8,21 @@ import Testing
 
 @testable import MinigemWorker
 
-/// The repository root, found from this file's path (`workers/minigem/Tests/MinigemWorkerTests/<file>`).
-let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
 /// 2026-01-01T00:00:00.000Z, the `TestClock` default, in Unix milliseconds.
 let startMilliseconds: Int64 = 1_767_225_600_000
 
 /// The content type of every JSON answer.
 let jsonType = "application/json; charset=utf-8"
 
-/// A worker with a `:memory:` D1 database (with `workers/minigem/schema.sql` applied) and a test clock.
+/// A worker on fresh bindings (``withMinigem(vars:database:clock:_:)``), with Minigem's request helpers.
 struct Minigem: Sendable {
     let clock: TestClock
-    let database: SQLiteD1Database?
-    var hyperdrive: Hyperdrive? = nil
     let harness: WorkerHarness
 
-    /// Applies `workers/minigem/schema.sql`, split like `wrangler d1 execute --file`.
-    static func applySchema(to database: any D1Database) async throws {
-        let url = repositoryRoot.appendingPathComponent("workers/minigem/schema.sql")
-        let schema = try String(contentsOf: url, encoding: .utf8)
-        _ = try await database.batch(queries: SQLSplitter.split(schema).map { D1Query(sql: $0) })
-    }
+    /// The `DB` binding when it is D1.
+    var database: (any D1Database)? { self.harness.env.d1Databases["DB"] }
+    /// The `DB` binding when it is Hyperdrive (PostgreSQL).
+    var hyperdrive: Hyperdrive? { self.harness.env.hyperdrives["DB"] }
 
     /// `GET`/`HEAD`/... `path` from `ip` (sent as `X-Forwarded-For`; `CF-Connecting-IP` is always 127.0.0.1).
     func request(_ method: String, _ path: String, ip: String? = nil, headers: Headers = [:], body: String = "") async -> WorkerResponse {
@@ -47,22 +39,9 @@ struct Minigem: Sendable {
         return await self.request("POST", "/t", ip: ip, headers: headers, body: payload.stringify())
     }
 
-    /// Rows of `sql` as objects.
+    /// Rows of `sql` (SQLite syntax; numbered placeholders on PostgreSQL) from whichever binding `DB` is.
     func rows(_ sql: String, _ bindings: D1Value...) async throws -> [JSONObject] {
-        if let hyperdrive {
-            let values = bindings.map { value -> PostgresValue in
-                switch value {
-                case .null: .null
-                case .integer(let number): .integer(number)
-                case .real(let number): .double(number)
-                case .text(let text): .text(text)
-                case .blob(let bytes): .bytes(bytes)
-                }
-            }
-            return try await hyperdrive.query(ContractSQL.numberPlaceholders(sql), values).results.map(\.object)
-        }
-        let database = try #require(self.database)
-        return try await database.prepare(sql).bind(bindings).all().results.map(\.object)
+        try await self.harness.rows(sql, bindings)
     }
 
     /// Inserts an event row directly (for `/stats`), with `t_ms` and its ISO text.
@@ -138,65 +117,25 @@ func withMinigem<T: Sendable>(
     _ body: (Minigem) async throws -> T
 ) async throws -> T {
     guard storage == .postgres else { return try await withMinigem(vars: vars, clock: clock, body) }
-    let server: PostgresTestServer
-    do {
-        server = try await PostgresTestServer.shared()
-    } catch {
-        if PostgresTestServer.isRequired {
-            Issue.record("PostgreSQL is required here (CI=true or FLARELET_REQUIRE_POSTGRES=1) but could not be started: \(error)")
-            throw error
-        }
-        print("◇ Skipping: PostgreSQL unavailable: \(error)")
-        try Test.cancel("PostgreSQL unavailable: \(error)")
-    }
-    let database: String
-    if let databaseName {
-        try server.createDatabase(databaseName)
-        database = databaseName
-    } else {
-        database = try server.createDatabase(prefix: "minigem")
-    }
-    let configuration = PostgresPoolConfiguration(
-        host: server.host,
-        port: server.port,
-        user: server.user,
-        password: server.password,
-        database: database,
-        leaseTimeout: .seconds(15),
-        connectTimeout: .seconds(10)
-    )
-    let logger = Logger(label: "minigem-test") { _ in SwiftLogNoOpLogHandler() }
-    return try await PostgresPool.withRunning(configuration, logger: logger) { pool in
-        let hyperdrive = Hyperdrive.testing(pool, user: server.user, password: server.password, database: database)
+    return try await PostgresTestServer.withHyperdrive(database: databaseName, prefix: "minigem") { hyperdrive in
         try await MinigemPostgresSchema.apply(to: hyperdrive)
-        let env = Env(vars: vars.mapValues { .text($0) }, hyperdrives: ["DB": hyperdrive], clock: clock, logger: logger)
-        let minigem = Minigem(
-            clock: clock,
-            database: nil,
-            hyperdrive: hyperdrive,
-            harness: WorkerHarness(worker: MinigemWorker(), env: env)
-        )
-        return try await body(minigem)
+        return try await withWorker(MinigemWorker(), hyperdrive: ["DB": hyperdrive], vars: vars, clock: clock) { harness async throws in
+            try await body(Minigem(clock: clock, harness: harness))
+        }
     }
 }
 
-/// Runs `body` with a fresh worker. `database: false` leaves the `DB` binding out.
+/// Runs `body` with a fresh worker on a `:memory:` D1 database holding `workers/minigem/schema.sql`. `database: false`
+/// leaves the `DB` binding out.
 func withMinigem<T>(
     vars: [String: String] = [:],
     database withDatabase: Bool = true,
     clock: TestClock = TestClock(),
     _ body: (Minigem) async throws -> T
 ) async throws -> T {
-    let database = withDatabase ? try SQLiteD1Database(path: ":memory:") : nil
-    defer { database?.close() }
-    if let database { try await Minigem.applySchema(to: database) }
-    let env = Env(
-        vars: vars.mapValues { .text($0) },
-        d1Databases: database.map { ["DB": $0] } ?? [:],
-        clock: clock,
-        logger: Logger(label: "minigem-test") { _ in SwiftLogNoOpLogHandler() }
-    )
-    return try await body(Minigem(clock: clock, database: database, harness: WorkerHarness(worker: MinigemWorker(), env: env)))
+    try await withWorker(MinigemWorker(), d1: withDatabase ? ["DB": "schema.sql"] : [:], vars: vars, clock: clock) { harness async throws in
+        try await body(Minigem(clock: clock, harness: harness))
+    }
 }
 
 /// A valid single event with overridable fields (`nil` deletes one).

@@ -6,26 +6,9 @@ import Testing
 
 @testable import MinigemWorker
 
-/// Minigem with its `DB` binding on PostgreSQL (a Hyperdrive binding): upstream's schema, the same fixtures as on
-/// D1, and `/stats` computed in SQL that agrees with the D1 computation for the same events.
+/// Minigem with its `DB` binding on PostgreSQL (a Hyperdrive binding; the fixtures are played on it in
+/// `ContractTests`): upstream's schema, and `/stats` computed in SQL that agrees with the D1 computation for the same events.
 struct PostgresTests {
-    static let folder = repositoryRoot.appendingPathComponent("fixtures/minigem").path
-
-    @Test func fixturesPassOnPostgreSQL() async throws {
-        // Fixture 62 expects /dbhealth to name the database "minigem".
-        try await withMinigem(storage: .postgres, databaseName: "minigem") { minigem async throws in
-            for _ in 0..<2 {
-                let results = try await ContractRunner(target: InProcessTarget(harness: minigem.harness)).run(folder: Self.folder)
-                #expect(results.count == 49)
-                for result in results {
-                    #expect(result.passed, "\(result.file) (\(result.name)): \(result.failures.joined(separator: "; "))")
-                    #expect(!result.skipped, "\(result.file) was skipped")
-                    #expect(result.skippedChecks.isEmpty, "\(result.file): \(result.skippedChecks)")
-                }
-            }
-        }
-    }
-
     @Test func theSchemaIsUpstreamsWithTimestamptzJsonbAndBooleans() async throws {
         try await withMinigem(storage: .postgres) { minigem async throws in
             // A second application (another instance starting) changes nothing.
@@ -76,13 +59,7 @@ struct PostgresTests {
     }
 
     @Test func whileTheServerIsAwayIngestSkipsStatsFallsBackAndDbhealthSaysWhyThenAllRecovers() async throws {
-        let server: PostgresTestServer
-        do {
-            server = try await PostgresTestServer.start()
-        } catch {
-            _ = try await withMinigem(storage: .postgres) { _ in () }  // skips (or fails on CI) with the reason
-            return
-        }
+        let server = try await PostgresTestServer.startOrSkip()
         defer { server.stop() }
         let database = try server.createDatabase(prefix: "minigem")
         let configuration = PostgresPoolConfiguration(
@@ -94,13 +71,9 @@ struct PostgresTests {
         )
         let logger = Logger(label: "minigem-test") { _ in SwiftLogNoOpLogHandler() }
         try await PostgresPool.withRunning(configuration, logger: logger) { pool async throws in
-            let env = Env(hyperdrives: ["DB": .testing(pool)], clock: TestClock(), logger: logger)
-            let minigem = Minigem(
-                clock: TestClock(),
-                database: nil,
-                hyperdrive: .testing(pool),
-                harness: WorkerHarness(worker: MinigemWorker(), env: env)
-            )
+            let clock = TestClock()
+            let env = Env(hyperdrives: ["DB": .testing(pool)], clock: clock, logger: logger)
+            let minigem = Minigem(clock: clock, harness: WorkerHarness(worker: MinigemWorker(), env: env))
             #expect(await minigem.ingest(event()).text == okBody(1, 0))
             server.halt()
             // Upstream's answers for a database that fails: inserts count as skipped, /stats is the fallback.

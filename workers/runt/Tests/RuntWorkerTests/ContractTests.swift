@@ -9,7 +9,7 @@ struct ContractTests {
     /// The committed files are exactly the generator's output (pretty-printed, 2 spaces, trailing newline), and
     /// there are no others. With `RUNT_REGENERATE_FIXTURES=1` the files are rewritten instead.
     @Test func committedFixturesMatchTheGenerator() throws {
-        let folder = Runt.fixturesFolder
+        let folder = try Runt.fixturesFolder
         let cases = try RuntFixtures.all()
         if ProcessInfo.processInfo.environment["RUNT_REGENERATE_FIXTURES"] == "1" {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -29,24 +29,21 @@ struct ContractTests {
     }
 
     @Test func fixturesPassInProcess() async throws {
-        let harness = try await Runt.harness()
-        let runner = ContractRunner(target: InProcessTarget(harness: harness))
-        let results = try await runner.run(folder: Runt.fixturesFolder.path)
-        #expect(results.count == (try RuntFixtures.all().count))
-        #expect(results.count >= 40)
-        for result in results {
-            #expect(result.passed, "\(result.file): \(result.failures.joined(separator: "; "))")
-            #expect(!result.skipped, "\(result.file) was skipped")
-            #expect(result.skippedChecks.isEmpty, "\(result.file): \(result.skippedChecks)")
+        try await Runt.withHarness { harness async throws in
+            let results = try await harness.playContract(try Runt.fixturesFolder.path)
+            #expect(results.count == (try RuntFixtures.all().count))
+            #expect(results.count >= 40)
+            #expect(results.problems == [])
         }
     }
 
     /// Each case stands alone: played in a fresh database, one at a time, it passes too.
     @Test func eachFixturePassesOnItsOwn() async throws {
-        for file in try ContractRunner.caseFiles(in: Runt.fixturesFolder.path) {
-            let harness = try await Runt.harness()
-            let result = await ContractRunner(target: InProcessTarget(harness: harness)).run(file: file)
-            #expect(result.passed, "\(result.file): \(result.failures.joined(separator: "; "))")
+        for file in try ContractRunner.caseFiles(in: try Runt.fixturesFolder.path) {
+            try await Runt.withHarness { harness async throws in
+                let result = await ContractRunner(target: InProcessTarget(harness: harness)).run(file: file)
+                #expect(result.passed, "\(result.file): \(result.failures.joined(separator: "; "))")
+            }
         }
     }
 

@@ -36,29 +36,16 @@ enum Runt {
         ["public_key": .string(publicKey), "signature": .string(readmeSignature), "events": readmeEvents]
     }
 
-    /// The repository root, found from this file's path.
-    static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
+    static var fixturesFolder: URL {
+        get throws { URL(fileURLWithPath: try TestFiles.path("fixtures/runt")) }
     }
 
-    static var fixturesFolder: URL { repositoryRoot.appendingPathComponent("fixtures/runt") }
-
-    /// Applies `workers/runt/schema.sql` (split into statements, run as one batch).
-    static func applySchema(to database: any D1Database) async throws {
-        let url = repositoryRoot.appendingPathComponent("workers/runt/schema.sql")
-        let schema = try String(contentsOf: url, encoding: .utf8)
-        let statements = SQLSplitter.split(schema).map { D1Query(sql: $0) }
-        _ = try await database.batch(queries: statements)
-    }
-
-    /// A fresh `:memory:` database with the schema, behind a harness running ``RuntWorker``.
-    static func harness(clock: TestClock = TestClock(), logs: LogCapture? = nil) async throws -> WorkerHarness {
-        let database = try SQLiteD1Database(path: ":memory:")
-        try await applySchema(to: database)
-        let logger = (logs ?? LogCapture()).logger(label: "runt.test")
-        let env = Env(d1Databases: ["DB": database], clock: clock, logger: logger)
-        return WorkerHarness(worker: RuntWorker(), env: env)
+    /// Runs `body` with ``RuntWorker`` on a fresh `:memory:` database holding `workers/runt/schema.sql`.
+    static func withHarness<T>(
+        clock: TestClock = TestClock(),
+        _ body: (WorkerHarness) async throws -> T
+    ) async throws -> T {
+        try await withWorker(RuntWorker(), d1: ["DB": "schema.sql"], clock: clock, body)
     }
 
     /// A body signed with `seed` (default: the test key) over `JSON.stringify(events)`.
@@ -95,24 +82,19 @@ extension WorkerHarness {
         await self.postTelemetry(body.stringify())
     }
 
-    var database: any D1Database {
-        get throws { try self.env.d1("DB") }
-    }
-
-    /// The rows of `sql` as JSON objects.
-    func rows(_ sql: String, _ params: [JSONValue] = []) async throws -> JSONValue {
-        let result = try await self.database.prepare(sql).bind(javaScript: params.map { $0 }).all()
+    /// The rows of `sql` as one JSON array of objects, parameters bound like JavaScript values.
+    func jsonRows(_ sql: String, _ params: [JSONValue] = []) async throws -> JSONValue {
+        let result = try await self.d1().prepare(sql).bind(javaScript: params.map { $0 }).all()
         return .array(result.results.map { .object($0.object) })
     }
 
     /// Every stored event (without `id`), oldest first.
     func storedEvents() async throws -> JSONValue {
-        try await self.rows("SELECT install_id, event_type, event_data, created_at FROM events ORDER BY id")
+        try await self.jsonRows("SELECT install_id, event_type, event_data, created_at FROM events ORDER BY id")
     }
 
     func eventCount() async throws -> Int {
-        let rows = try await self.rows("SELECT COUNT(*) AS n FROM events")
-        return Int(rows.arrayValue?.first?["n"]?.doubleValue ?? -1)
+        try await self.d1().prepare("SELECT COUNT(*) AS n FROM events").first(as: Int.self) ?? -1
     }
 }
 

@@ -22,17 +22,19 @@ struct SignatureTests {
     }
 
     @Test func readmeExampleIsAccepted() async throws {
-        let harness = try await Runt.harness()
-        expectJSON(await harness.postTelemetry(Runt.readmeBody), status: 200, #"{"success":true,"count":1}"#)
+        try await Runt.withHarness { harness async throws in
+            expectJSON(await harness.postTelemetry(Runt.readmeBody), status: 200, #"{"success":true,"count":1}"#)
+        }
     }
 
     // MARK: The message is JSON.stringify(events), not the raw bytes
 
     @Test func prettyPrintedBodySignedOverTheCompactFormIsAccepted() async throws {
-        let harness = try await Runt.harness()
-        let pretty = Runt.readmeBody.stringify(indent: 2)
-        #expect(pretty.contains("\n  \"events\": [\n"))
-        expectJSON(await harness.postTelemetry(pretty), status: 200, #"{"success":true,"count":1}"#)
+        try await Runt.withHarness { harness async throws in
+            let pretty = Runt.readmeBody.stringify(indent: 2)
+            #expect(pretty.contains("\n  \"events\": [\n"))
+            expectJSON(await harness.postTelemetry(pretty), status: 200, #"{"success":true,"count":1}"#)
+        }
     }
 
     /// Raw `events` texts whose `JSON.stringify` differs, and that form.
@@ -53,81 +55,88 @@ struct SignatureTests {
 
     @Test(arguments: reserialised)
     func signatureOverTheRawTextIsRejected(raw: String, stringified: String) async throws {
-        let harness = try await Runt.harness()
-        #expect(try JSONValue.parse(raw).stringify() == stringified)
-        let rawSignature = try RuntSigner.signatureHex(seed: Runt.seed, message: raw)
-        let body = #"{"public_key":"\#(Runt.publicKey)","signature":"\#(rawSignature)","events":\#(raw)}"#
-        expectJSON(await harness.postTelemetry(body), status: 401, invalidSignature)
-        #expect(try await harness.eventCount() == 0)
+        try await Runt.withHarness { harness async throws in
+            #expect(try JSONValue.parse(raw).stringify() == stringified)
+            let rawSignature = try RuntSigner.signatureHex(seed: Runt.seed, message: raw)
+            let body = #"{"public_key":"\#(Runt.publicKey)","signature":"\#(rawSignature)","events":\#(raw)}"#
+            expectJSON(await harness.postTelemetry(body), status: 401, invalidSignature)
+            #expect(try await harness.eventCount() == 0)
+        }
     }
 
     @Test(arguments: reserialised)
     func signatureOverTheStringifiedFormIsAccepted(raw: String, stringified: String) async throws {
-        let harness = try await Runt.harness()
-        let signature = try RuntSigner.signatureHex(seed: Runt.seed, message: stringified)
-        let body = #"{"public_key":"\#(Runt.publicKey)","signature":"\#(signature)","events":\#(raw)}"#
-        expectJSON(await harness.postTelemetry(body), status: 200, #"{"success":true,"count":1}"#)
-        // What is stored is the re-serialised data too.
-        let stored = try await harness.rows("SELECT event_data FROM events")
-        let data = try JSONValue.parse(stringified).arrayValue?.first?["data"]
-        #expect(stored == [["event_data": data.map { .string($0.stringify()) } ?? .null]])
+        try await Runt.withHarness { harness async throws in
+            let signature = try RuntSigner.signatureHex(seed: Runt.seed, message: stringified)
+            let body = #"{"public_key":"\#(Runt.publicKey)","signature":"\#(signature)","events":\#(raw)}"#
+            expectJSON(await harness.postTelemetry(body), status: 200, #"{"success":true,"count":1}"#)
+            // What is stored is the re-serialised data too.
+            let stored = try await harness.jsonRows("SELECT event_data FROM events")
+            let data = try JSONValue.parse(stringified).arrayValue?.first?["data"]
+            #expect(stored == [["event_data": data.map { .string($0.stringify()) } ?? .null]])
+        }
     }
 
     // MARK: Tampering
 
     @Test func changedDataIsRejected() async throws {
-        let harness = try await Runt.harness()
-        let tampered =
-            #"[{"event_type":"auto_launch","data":{"runtime":"python","success":true,"prewarmed":true,"duration_ms":151},"#
-            + #""timestamp":"2024-02-16T12:00:00Z"}]"#
-        let body = #"{"public_key":"\#(Runt.publicKey)","signature":"\#(Runt.readmeSignature)","events":\#(tampered)}"#
-        expectJSON(await harness.postTelemetry(body), status: 401, invalidSignature)
-        #expect(try await harness.eventCount() == 0)
+        try await Runt.withHarness { harness async throws in
+            let tampered =
+                #"[{"event_type":"auto_launch","data":{"runtime":"python","success":true,"prewarmed":true,"duration_ms":151},"#
+                + #""timestamp":"2024-02-16T12:00:00Z"}]"#
+            let body = #"{"public_key":"\#(Runt.publicKey)","signature":"\#(Runt.readmeSignature)","events":\#(tampered)}"#
+            expectJSON(await harness.postTelemetry(body), status: 401, invalidSignature)
+            #expect(try await harness.eventCount() == 0)
+        }
     }
 
     @Test func anotherInstallsKeyIsRejected() async throws {
-        let harness = try await Runt.harness()
-        let otherKey = try RuntSigner.publicKeyHex(seed: Runt.otherSeed)
-        expectJSON(
-            await harness.postTelemetry(Runt.replacing("public_key", with: .string(otherKey), in: Runt.readmeBody)),
-            status: 401,
-            invalidSignature
-        )
+        try await Runt.withHarness { harness async throws in
+            let otherKey = try RuntSigner.publicKeyHex(seed: Runt.otherSeed)
+            expectJSON(
+                await harness.postTelemetry(Runt.replacing("public_key", with: .string(otherKey), in: Runt.readmeBody)),
+                status: 401,
+                invalidSignature
+            )
+        }
     }
 
     @Test func flippedSignatureByteIsRejected() async throws {
-        let harness = try await Runt.harness()
-        let flipped = "bc" + Runt.readmeSignature.dropFirst(2)
-        expectJSON(
-            await harness.postTelemetry(Runt.replacing("signature", with: .string(flipped), in: Runt.readmeBody)),
-            status: 401,
-            invalidSignature
-        )
+        try await Runt.withHarness { harness async throws in
+            let flipped = "bc" + Runt.readmeSignature.dropFirst(2)
+            expectJSON(
+                await harness.postTelemetry(Runt.replacing("signature", with: .string(flipped), in: Runt.readmeBody)),
+                status: 401,
+                invalidSignature
+            )
+        }
     }
 
     // MARK: Case and hex leniency
 
     @Test func upperCasePublicKeyVerifiesAndIsStoredAsSent() async throws {
-        let harness = try await Runt.harness()
-        let upper = Runt.publicKey.uppercased()
-        expectJSON(
-            await harness.postTelemetry(Runt.replacing("public_key", with: .string(upper), in: Runt.readmeBody)),
-            status: 200,
-            #"{"success":true,"count":1}"#
-        )
-        // A second install id: the same events under the lower-case key are another row.
-        expectJSON(await harness.postTelemetry(Runt.readmeBody), status: 200, #"{"success":true,"count":1}"#)
-        #expect(
-            try await harness.rows("SELECT install_id FROM events ORDER BY id") == [
-                ["install_id": .string(upper)], ["install_id": .string(Runt.publicKey)],
-            ]
-        )
+        try await Runt.withHarness { harness async throws in
+            let upper = Runt.publicKey.uppercased()
+            expectJSON(
+                await harness.postTelemetry(Runt.replacing("public_key", with: .string(upper), in: Runt.readmeBody)),
+                status: 200,
+                #"{"success":true,"count":1}"#
+            )
+            // A second install id: the same events under the lower-case key are another row.
+            expectJSON(await harness.postTelemetry(Runt.readmeBody), status: 200, #"{"success":true,"count":1}"#)
+            #expect(
+                try await harness.jsonRows("SELECT install_id FROM events ORDER BY id") == [
+                    ["install_id": .string(upper)], ["install_id": .string(Runt.publicKey)],
+                ]
+            )
+        }
     }
 
     @Test func upperCaseSignatureVerifies() async throws {
-        let harness = try await Runt.harness()
-        let body = Runt.replacing("signature", with: .string(Runt.readmeSignature.uppercased()), in: Runt.readmeBody)
-        expectJSON(await harness.postTelemetry(body), status: 200, #"{"success":true,"count":1}"#)
+        try await Runt.withHarness { harness async throws in
+            let body = Runt.replacing("signature", with: .string(Runt.readmeSignature.uppercased()), in: Runt.readmeBody)
+            expectJSON(await harness.postTelemetry(body), status: 200, #"{"success":true,"count":1}"#)
+        }
     }
 
     @Test(
@@ -145,7 +154,7 @@ struct SignatureTests {
     /// Upstream's `hexToBytes` run by Node on strings and on signatures sent as JSON arrays
     /// (`scripts/generate-js-vectors.js`): `String(array.slice(i, i + 2))` then `parseInt(…, 16)`.
     @Test func hexToBytesMatchesNode() throws {
-        let url = Runt.repositoryRoot.appendingPathComponent("Tests/FlareletJavaScriptTests/Vectors/hex-to-bytes.json")
+        let url = URL(fileURLWithPath: try TestFiles.path("Tests/FlareletJavaScriptTests/Vectors/hex-to-bytes.json"))
         guard case .array(let cases) = try JSONValue.parse(Array(try Data(contentsOf: url))) else {
             Issue.record("hex-to-bytes.json is not an array")
             return
@@ -174,47 +183,51 @@ struct SignatureTests {
         (UInt8(0xff), "-1"), (0x01, "1z"), (0x01, "+1"), (0x00, "zz"), (0x00, "0x"), (0x00, "-0"), (0x0f, " f"), (0xf1, "-f"),
     ])
     func lenientPairInAValidSignatureStillVerifies(byte: UInt8, pair: String) async throws {
-        let harness = try await Runt.harness()
-        let (events, signature, offset) = try Self.eventsWithSignatureByte(byte)
-        let chars = Array(signature)
-        let lenient = String(chars[..<offset]) + pair + String(chars[(offset + 2)...])
-        #expect(lenient != signature)
-        let body: JSONValue = ["public_key": .string(Runt.publicKey), "signature": .string(lenient), "events": events]
-        expectJSON(await harness.postTelemetry(body), status: 200, #"{"success":true,"count":1}"#)
+        try await Runt.withHarness { harness async throws in
+            let (events, signature, offset) = try Self.eventsWithSignatureByte(byte)
+            let chars = Array(signature)
+            let lenient = String(chars[..<offset]) + pair + String(chars[(offset + 2)...])
+            #expect(lenient != signature)
+            let body: JSONValue = ["public_key": .string(Runt.publicKey), "signature": .string(lenient), "events": events]
+            expectJSON(await harness.postTelemetry(body), status: 200, #"{"success":true,"count":1}"#)
+        }
     }
 
     @Test func readmeSignatureWithMinusOneForItsFFByte() async throws {
-        let harness = try await Runt.harness()
-        #expect(Runt.readmeSignature.dropFirst(18).hasPrefix("ff"))
-        let lenient = Runt.readmeSignature.prefix(18) + "-1" + Runt.readmeSignature.dropFirst(20)
-        expectJSON(
-            await harness.postTelemetry(Runt.replacing("signature", with: .string(String(lenient)), in: Runt.readmeBody)),
-            status: 200,
-            #"{"success":true,"count":1}"#
-        )
+        try await Runt.withHarness { harness async throws in
+            #expect(Runt.readmeSignature.dropFirst(18).hasPrefix("ff"))
+            let lenient = Runt.readmeSignature.prefix(18) + "-1" + Runt.readmeSignature.dropFirst(20)
+            expectJSON(
+                await harness.postTelemetry(Runt.replacing("signature", with: .string(String(lenient)), in: Runt.readmeBody)),
+                status: 200,
+                #"{"success":true,"count":1}"#
+            )
+        }
     }
 
     /// `new Uint8Array(129 / 2)` has 64 bytes: the 129th character falls outside and is ignored.
     @Test func oddLengthSignatureDropsItsLastCharacter() async throws {
-        let harness = try await Runt.harness()
-        let body = Runt.replacing("signature", with: .string(Runt.readmeSignature + "7"), in: Runt.readmeBody)
-        expectJSON(await harness.postTelemetry(body), status: 200, #"{"success":true,"count":1}"#)
+        try await Runt.withHarness { harness async throws in
+            let body = Runt.replacing("signature", with: .string(Runt.readmeSignature + "7"), in: Runt.readmeBody)
+            expectJSON(await harness.postTelemetry(body), status: 200, #"{"success":true,"count":1}"#)
+        }
     }
 
     /// A signature sent as a JSON array: upstream's `hexToBytes` reads `parseInt(String(array.slice(i, i + 2)), 16)`,
     /// so 128 elements whose even positions hold the hex pairs verify (upstream answers 200).
     @Test func signatureSentAsAnArrayVerifiesLikeUpstream() async throws {
-        let harness = try await Runt.harness()
-        let pairs = Array(Runt.readmeSignature).chunked2()
-        let elements = JSONValue.array(pairs.flatMap { [JSONValue.string($0), "junk"] })
-        expectJSON(
-            await harness.postTelemetry(Runt.replacing("signature", with: elements, in: Runt.readmeBody)),
-            status: 200,
-            #"{"success":true,"count":1}"#
-        )
-        // Numbers join as decimal text: [171, …] is parseInt("171,…", 16) = 0x171 → byte 0x71, so it fails.
-        let numbers = JSONValue.array(pairs.flatMap { [JSONValue.number(Double(Int($0, radix: 16)!)), 0] })
-        expectJSON(await harness.postTelemetry(Runt.replacing("signature", with: numbers, in: Runt.readmeBody)), status: 401, invalidSignature)
+        try await Runt.withHarness { harness async throws in
+            let pairs = Array(Runt.readmeSignature).chunked2()
+            let elements = JSONValue.array(pairs.flatMap { [JSONValue.string($0), "junk"] })
+            expectJSON(
+                await harness.postTelemetry(Runt.replacing("signature", with: elements, in: Runt.readmeBody)),
+                status: 200,
+                #"{"success":true,"count":1}"#
+            )
+            // Numbers join as decimal text: [171, …] is parseInt("171,…", 16) = 0x171 → byte 0x71, so it fails.
+            let numbers = JSONValue.array(pairs.flatMap { [JSONValue.number(Double(Int($0, radix: 16)!)), 0] })
+            expectJSON(await harness.postTelemetry(Runt.replacing("signature", with: numbers, in: Runt.readmeBody)), status: 401, invalidSignature)
+        }
     }
 
     // MARK: Failures that WebCrypto throws on: 401 and a log line
@@ -232,26 +245,34 @@ struct SignatureTests {
 
     @Test(arguments: unusableSignatures)
     func unusableSignatureIsUnauthorizedAndLogged(signature: JSONValue) async throws {
-        let logs = LogCapture()
-        let harness = try await Runt.harness(logs: logs)
-        expectJSON(await harness.postTelemetry(Runt.replacing("signature", with: signature, in: Runt.readmeBody)), status: 401, invalidSignature)
-        #expect(logs.messages.count == 1)
-        #expect(logs.messages.first?.hasPrefix("Signature verification failed: ") == true)
-        #expect(try await harness.eventCount() == 0)
+        try await Runt.withHarness { harness async throws in
+            expectJSON(await harness.postTelemetry(Runt.replacing("signature", with: signature, in: Runt.readmeBody)), status: 401, invalidSignature)
+            #expect(harness.logs.messages.count == 1)
+            #expect(harness.logs.messages.first?.hasPrefix("Signature verification failed: ") == true)
+            #expect(try await harness.eventCount() == 0)
+        }
     }
 
     @Test func wellFormedWrongSignatureIsUnauthorizedWithoutLog() async throws {
-        let logs = LogCapture()
-        let harness = try await Runt.harness(logs: logs)
-        let zeros = String(repeating: "00", count: 64)
-        expectJSON(await harness.postTelemetry(Runt.replacing("signature", with: .string(zeros), in: Runt.readmeBody)), status: 401, invalidSignature)
-        // 128 array elements decode to 64 bytes (`parseInt("a,a", 16)` is 10): wrong, no exception.
-        let elements = JSONValue.array(Array(repeating: "a", count: 128))
-        expectJSON(await harness.postTelemetry(Runt.replacing("signature", with: elements, in: Runt.readmeBody)), status: 401, invalidSignature)
-        // 128 non-hex characters decode to 64 zero bytes: just as wrong, and no exception either.
-        let junk = String(repeating: "zz", count: 64)
-        expectJSON(await harness.postTelemetry(Runt.replacing("signature", with: .string(junk), in: Runt.readmeBody)), status: 401, invalidSignature)
-        #expect(logs.messages.isEmpty)
+        try await Runt.withHarness { harness async throws in
+            let zeros = String(repeating: "00", count: 64)
+            expectJSON(
+                await harness.postTelemetry(Runt.replacing("signature", with: .string(zeros), in: Runt.readmeBody)),
+                status: 401,
+                invalidSignature
+            )
+            // 128 array elements decode to 64 bytes (`parseInt("a,a", 16)` is 10): wrong, no exception.
+            let elements = JSONValue.array(Array(repeating: "a", count: 128))
+            expectJSON(await harness.postTelemetry(Runt.replacing("signature", with: elements, in: Runt.readmeBody)), status: 401, invalidSignature)
+            // 128 non-hex characters decode to 64 zero bytes: just as wrong, and no exception either.
+            let junk = String(repeating: "zz", count: 64)
+            expectJSON(
+                await harness.postTelemetry(Runt.replacing("signature", with: .string(junk), in: Runt.readmeBody)),
+                status: 401,
+                invalidSignature
+            )
+            #expect(harness.logs.messages.isEmpty)
+        }
     }
 }
 
@@ -267,21 +288,22 @@ extension Array where Element == Character {
 /// surrogates, integer-like keys, `1e400`, `-0` and 600 levels of nesting; the worker verifies every one.
 struct NodeSignatureTests {
     @Test func signaturesMatchNode() async throws {
-        let url = Runt.repositoryRoot.appendingPathComponent("Tests/FlareletJavaScriptTests/Vectors/runt-signatures.json")
+        let url = URL(fileURLWithPath: try TestFiles.path("Tests/FlareletJavaScriptTests/Vectors/runt-signatures.json"))
         let vectors = try JSONValue.parse(Array(try Data(contentsOf: url)))
         #expect(vectors["publicKey"]?.stringValue == Runt.publicKey)
         let cases = try #require(vectors["cases"]?.arrayValue)
         #expect(cases.count >= 5)
-        let harness = try await Runt.harness()
-        for item in cases {
-            let events = try JSONValue.parse(try #require(item["events"]?.stringValue))
-            let message = try #require(item["message"]?.stringValue)
-            let signature = try #require(item["signature"]?.stringValue)
-            #expect(events.stringify() == message)
-            #expect(try RuntSigner.signatureHex(seed: Runt.seed, message: events.stringify()) == signature)
-            let body: JSONValue = ["public_key": .string(Runt.publicKey), "signature": .string(signature), "events": events]
-            let response = await harness.postTelemetry(body)
-            #expect(response.status == 200, "\(message.prefix(80)): \(response.text)")
+        try await Runt.withHarness { harness async throws in
+            for item in cases {
+                let events = try JSONValue.parse(try #require(item["events"]?.stringValue))
+                let message = try #require(item["message"]?.stringValue)
+                let signature = try #require(item["signature"]?.stringValue)
+                #expect(events.stringify() == message)
+                #expect(try RuntSigner.signatureHex(seed: Runt.seed, message: events.stringify()) == signature)
+                let body: JSONValue = ["public_key": .string(Runt.publicKey), "signature": .string(signature), "events": events]
+                let response = await harness.postTelemetry(body)
+                #expect(response.status == 200, "\(message.prefix(80)): \(response.text)")
+            }
         }
     }
 }

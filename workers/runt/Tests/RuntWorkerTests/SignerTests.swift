@@ -24,15 +24,16 @@ struct SignerTests {
     }
 
     @Test func signedBodyIsAccepted() async throws {
-        let harness = try await Runt.harness()
-        let events = Runt.events(5, type: "kernel_start")
-        expectJSON(
-            await harness.postTelemetry(try RuntSigner.signedBody(seed: Runt.otherSeed, events: events)),
-            status: 200,
-            #"{"success":true,"count":5}"#
-        )
-        let installs = try await harness.rows("SELECT DISTINCT install_id FROM events")
-        #expect(installs == [["install_id": .string(try RuntSigner.publicKeyHex(seed: Runt.otherSeed))]])
+        try await Runt.withHarness { harness async throws in
+            let events = Runt.events(5, type: "kernel_start")
+            expectJSON(
+                await harness.postTelemetry(try RuntSigner.signedBody(seed: Runt.otherSeed, events: events)),
+                status: 200,
+                #"{"success":true,"count":5}"#
+            )
+            let installs = try await harness.jsonRows("SELECT DISTINCT install_id FROM events")
+            #expect(installs == [["install_id": .string(try RuntSigner.publicKeyHex(seed: Runt.otherSeed))]])
+        }
     }
 
     @Test(arguments: [0, 31, 33, 64])

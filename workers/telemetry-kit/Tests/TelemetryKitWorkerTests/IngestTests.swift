@@ -17,7 +17,7 @@ struct IngestTests {
             #expect(response.status == 200)
             #expect(response.text == Self.success1)
             #expect(response.headers["Content-Type"] == "application/json")
-            let rows = try await TK.rows(harness, "SELECT * FROM events")
+            let rows = try await harness.rows("SELECT * FROM events")
             let expected =
                 #"[{"id":1,"event_id":"0b3f5a8e-2c1d-4e6f-9a7b-1c2d3e4f5a6b","org_id":"550e8400-e29b-41d4-a716-446655440000","#
                 + #""app_id":"7c9e6679-7425-40de-944b-e07fc1f90ae7","schema_version":"1.0.0","timestamp":"2025-01-01T00:00:00.000000Z","#
@@ -46,7 +46,7 @@ struct IngestTests {
             )
             let response = await TK.ingest(harness, TK.batch([event]))
             #expect(response.text == Self.success1)
-            let row = try #require(try await TK.rows(harness, "SELECT * FROM events").first)
+            let row = try #require(try await harness.rows("SELECT * FROM events").first)
             #expect(row["event_id"] == "0b3f5a8e-2c1d-4e6f-9a7b-1c2d3e4f5a6b")
             #expect(row["timestamp"] == "2025-06-30T21:30:00.123456Z")
             #expect(row["service_language_version"] == "6.3")
@@ -71,10 +71,11 @@ struct IngestTests {
         ("null", "null"), (#"[1,2.50,-3e2,"x\n\u0001"]"#, #"[1,2.50,-3e2,"x\n\u0001"]"#), ("  7 ", "7"), (#""\/é""#, #""/é""#),
     ])
     func eventDataIsStoredAsCompactJSON(data: String, stored: String) async throws {
-        let harness = try await TK.makeHarness()
-        let response = await TK.ingest(harness, TK.batch([TK.event(event: #"{"type":"t","data":\#(data)}"#)]))
-        #expect(response.status == 200)
-        #expect(try await TK.rows(harness, "SELECT event_data FROM events").first?["event_data"] == .string(stored))
+        try await TK.withHarness { harness async throws in
+            let response = await TK.ingest(harness, TK.batch([TK.event(event: #"{"type":"t","data":\#(data)}"#)]))
+            #expect(response.status == 200)
+            #expect(try await harness.rows("SELECT event_data FROM events").first?["event_data"] == .string(stored))
+        }
     }
 
     @Test(
@@ -89,7 +90,7 @@ struct IngestTests {
         try await TK.withHarness(storage) { harness async throws in
             let metadata = #"{"sdk_version":"s","transmission_timestamp":"2025-01-01T00:00:00Z","batch_size":\#(batch),"retry_count":\#(retry)}"#
             #expect(await TK.ingest(harness, TK.batch([TK.event(metadata: metadata)])).status == 200)
-            let row = try #require(try await TK.rows(harness, "SELECT batch_size, retry_count FROM events").first)
+            let row = try #require(try await harness.rows("SELECT batch_size, retry_count FROM events").first)
             #expect(row["batch_size"] == .integer(storedBatch))
             #expect(row["retry_count"] == .integer(storedRetry))
         }
@@ -100,7 +101,7 @@ struct IngestTests {
         try await TK.withHarness(storage) { harness async throws in
             let metadata = #"{"sdk_version":"s","transmission_timestamp":"2025-01-01T00:00:00Z","batch_size":18446744073709551615,"retry_count":0}"#
             #expect(await TK.ingest(harness, TK.batch([TK.event(metadata: metadata)])).status == 200)
-            #expect(try await TK.rows(harness, "SELECT batch_size FROM events").first?["batch_size"] == .integer(-1))
+            #expect(try await harness.rows("SELECT batch_size FROM events").first?["batch_size"] == .integer(-1))
         }
     }
 
@@ -112,12 +113,13 @@ struct IngestTests {
         ("urn:uuid:550e8400-e29b-41d4-a716-446655440000", "7c9e6679%2D7425-40de-944b-e07fc1f90ae7"),
     ])
     func pathUUIDsInAnyFormMatchTheToken(org: String, app: String) async throws {
-        let harness = try await TK.makeHarness()
-        let response = await TK.ingest(harness, TK.minimalBody, path: "/v1/ingest/\(org)/\(app)")
-        #expect(response.status == 200)
-        let row = try #require(try await TK.rows(harness, "SELECT org_id, app_id FROM events").first)
-        #expect(row["org_id"] == .string(TK.orgID))
-        #expect(row["app_id"] == .string(TK.appID))
+        try await TK.withHarness { harness async throws in
+            let response = await TK.ingest(harness, TK.minimalBody, path: "/v1/ingest/\(org)/\(app)")
+            #expect(response.status == 200)
+            let row = try #require(try await harness.rows("SELECT org_id, app_id FROM events").first)
+            #expect(row["org_id"] == .string(TK.orgID))
+            #expect(row["app_id"] == .string(TK.appID))
+        }
     }
 
     @Test(arguments: [
@@ -127,30 +129,33 @@ struct IngestTests {
         ("/v1/ingest/URN:UUID:\(TK.orgID)/\(TK.appID)", "Invalid URL: UUID parsing failed: "),
     ])
     func nonUUIDSegmentsArePlainText400AfterAuthentication(path: String, prefix: String) async throws {
-        let harness = try await TK.makeHarness()
-        let response = await TK.ingest(harness, TK.minimalBody, path: path)
-        #expect(response.status == 400)
-        #expect(response.text.hasPrefix(prefix), "\(response.text)")
-        #expect(response.headers["Content-Type"] == "text/plain; charset=utf-8")
-        #expect(response.headers["X-Clacks-Overhead"] == "GNU Terry Pratchett")
-        #expect(try await TK.rows(harness, "SELECT last_used_at FROM api_tokens").first?["last_used_at"] != .null)
+        try await TK.withHarness { harness async throws in
+            let response = await TK.ingest(harness, TK.minimalBody, path: path)
+            #expect(response.status == 400)
+            #expect(response.text.hasPrefix(prefix), "\(response.text)")
+            #expect(response.headers["Content-Type"] == "text/plain; charset=utf-8")
+            #expect(response.headers["X-Clacks-Overhead"] == "GNU Terry Pratchett")
+            #expect(try await harness.rows("SELECT last_used_at FROM api_tokens").first?["last_used_at"] != .null)
+        }
     }
 
     @Test func uuidReasonForAShortSegment() async throws {
-        let harness = try await TK.makeHarness()
-        let response = await TK.ingest(harness, TK.minimalBody, path: "/v1/ingest/abc/\(TK.appID)")
-        #expect(response.text == "Invalid URL: UUID parsing failed: invalid length: expected length 32 for simple format, found 3")
+        try await TK.withHarness { harness async throws in
+            let response = await TK.ingest(harness, TK.minimalBody, path: "/v1/ingest/abc/\(TK.appID)")
+            #expect(response.text == "Invalid URL: UUID parsing failed: invalid length: expected length 32 for simple format, found 3")
+        }
     }
 
     @Test(arguments: [
         "/v1/ingest/\(TK.appID)/\(TK.appID)", "/v1/ingest/\(TK.orgID)/\(TK.orgID)", "/v1/ingest/00000000-0000-0000-0000-000000000000/\(TK.appID)",
     ])
     func tokenMustMatchBothIds(path: String) async throws {
-        let harness = try await TK.makeHarness()
-        let response = await TK.ingest(harness, TK.minimalBody, path: path)
-        #expect(response.status == 403)
-        #expect(response.text == TK.errorBody("Forbidden", "Token does not match org_id/app_id"))
-        #expect(try await TK.eventCount(harness) == 0)
+        try await TK.withHarness { harness async throws in
+            let response = await TK.ingest(harness, TK.minimalBody, path: path)
+            #expect(response.status == 403)
+            #expect(response.text == TK.errorBody("Forbidden", "Token does not match org_id/app_id"))
+            #expect(try await TK.eventCount(harness) == 0)
+        }
     }
 
     // MARK: Strict parse and batch checks
@@ -160,10 +165,11 @@ struct IngestTests {
         ("", "Invalid JSON: EOF while parsing a value at line 1 column 0"),
     ])
     func parserMessagesFromTheSpec(body: String, message: String) async throws {
-        let harness = try await TK.makeHarness()
-        let response = await TK.ingest(harness, body)
-        #expect(response.status == 400)
-        #expect(response.text == TK.errorBody("Bad Request", message))
+        try await TK.withHarness { harness async throws in
+            let response = await TK.ingest(harness, body)
+            #expect(response.status == 400)
+            #expect(response.text == TK.errorBody("Bad Request", message))
+        }
     }
 
     @Test(arguments: [
@@ -193,88 +199,97 @@ struct IngestTests {
         TK.batch([TK.event(), #"{"schema_version":"1.0.0"}"#]),
     ])
     func malformedBodiesRejectTheWholeRequest(body: String) async throws {
-        let harness = try await TK.makeHarness()
-        let response = await TK.ingest(harness, body, extra: [("DNT", "1")])
-        #expect(response.status == 400)
-        let json = try JSONValue.parse(response.body)
-        #expect(json["error"] == "Bad Request")
-        #expect(json["message"]?.stringValue?.hasPrefix("Invalid JSON: ") == true, "\(response.text)")
-        #expect(try await TK.eventCount(harness) == 0)
+        try await TK.withHarness { harness async throws in
+            let response = await TK.ingest(harness, body, extra: [("DNT", "1")])
+            #expect(response.status == 400)
+            let json = try JSONValue.parse(response.body)
+            #expect(json["error"] == "Bad Request")
+            #expect(json["message"]?.stringValue?.hasPrefix("Invalid JSON: ") == true, "\(response.text)")
+            #expect(try await TK.eventCount(harness) == 0)
+        }
     }
 
     @Test func unknownFieldsAndNullOptionalsAreAccepted() async throws {
-        let harness = try await TK.makeHarness()
-        let event = TK.event(
-            service: #"{"name":"a","version":"b","language":"c","language_version":null,"x":[{}]}"#,
-            environment: #"{"os":"l","os_version":null,"arch":null,"ci":null,"shell":null}"#,
-            event: #"{"type":"t","category":null,"data":null}"#
-        )
-        let body = #"{"extra":true,"events":[\#(event)],"more":{"a":[1,2]}}"#
-        let response = await TK.ingest(harness, body)
-        #expect(response.status == 200)
-        #expect(try await TK.rows(harness, "SELECT event_data, ci FROM events").first?["event_data"] == "null")
+        try await TK.withHarness { harness async throws in
+            let event = TK.event(
+                service: #"{"name":"a","version":"b","language":"c","language_version":null,"x":[{}]}"#,
+                environment: #"{"os":"l","os_version":null,"arch":null,"ci":null,"shell":null}"#,
+                event: #"{"type":"t","category":null,"data":null}"#
+            )
+            let body = #"{"extra":true,"events":[\#(event)],"more":{"a":[1,2]}}"#
+            let response = await TK.ingest(harness, body)
+            #expect(response.status == 200)
+            #expect(try await harness.rows("SELECT event_data, ci FROM events").first?["event_data"] == "null")
+        }
     }
 
     @Test func emptyBatch() async throws {
-        let harness = try await TK.makeHarness()
-        let response = await TK.ingest(harness, #"{"events":[]}"#)
-        #expect(response.text == TK.errorBody("Bad Request", "Batch must contain at least one event"))
-        #expect(response.status == 400)
+        try await TK.withHarness { harness async throws in
+            let response = await TK.ingest(harness, #"{"events":[]}"#)
+            #expect(response.text == TK.errorBody("Bad Request", "Batch must contain at least one event"))
+            #expect(response.status == 400)
+        }
     }
 
     @Test func batchLimitIsOneThousand() async throws {
-        let harness = try await TK.makeHarness()
-        let tooMany = TK.batch((0..<1001).map { _ in TK.event() })
-        let response = await TK.ingest(harness, tooMany)
-        #expect(response.status == 400)
-        #expect(response.text == TK.errorBody("Bad Request", "Batch size exceeds maximum of 1000 events"))
-        let exactly = TK.batch((0..<1000).map { _ in TK.event() })
-        let accepted = await TK.ingest(harness, exactly, extra: [("X-Batch-Size", "1000")])
-        #expect(accepted.text == #"{"status":"success","accepted":1000,"rejected":0,"message":"All events ingested successfully"}"#)
-        #expect(try await TK.eventCount(harness) == 1000)
+        try await TK.withHarness { harness async throws in
+            let tooMany = TK.batch((0..<1001).map { _ in TK.event() })
+            let response = await TK.ingest(harness, tooMany)
+            #expect(response.status == 400)
+            #expect(response.text == TK.errorBody("Bad Request", "Batch size exceeds maximum of 1000 events"))
+            let exactly = TK.batch((0..<1000).map { _ in TK.event() })
+            let accepted = await TK.ingest(harness, exactly, extra: [("X-Batch-Size", "1000")])
+            #expect(accepted.text == #"{"status":"success","accepted":1000,"rejected":0,"message":"All events ingested successfully"}"#)
+            #expect(try await TK.eventCount(harness) == 1000)
+        }
     }
 
     @Test(arguments: ["2", "0", "+2", "18446744073709551615"])
     func batchSizeHeaderMismatch(value: String) async throws {
-        let harness = try await TK.makeHarness()
-        let response = await TK.ingest(harness, TK.minimalBody, extra: [("X-Batch-Size", value), ("DNT", "1")])
-        #expect(response.status == 400)
-        #expect(response.text == TK.errorBody("Bad Request", "X-Batch-Size header does not match actual batch size"))
+        try await TK.withHarness { harness async throws in
+            let response = await TK.ingest(harness, TK.minimalBody, extra: [("X-Batch-Size", value), ("DNT", "1")])
+            #expect(response.status == 400)
+            #expect(response.text == TK.errorBody("Bad Request", "X-Batch-Size header does not match actual batch size"))
+        }
     }
 
     @Test(arguments: ["abc", "-1", "2.0", "", " 2", "18446744073709551616", "+1", "01"])
     func unparseableOrMatchingBatchSizeHeaderIsIgnored(value: String) async throws {
-        let harness = try await TK.makeHarness()
-        let response = await TK.ingest(harness, TK.minimalBody, extra: [("X-Batch-Size", value)])
-        #expect(response.status == 200)
+        try await TK.withHarness { harness async throws in
+            let response = await TK.ingest(harness, TK.minimalBody, extra: [("X-Batch-Size", value)])
+            #expect(response.status == 200)
+        }
     }
 
     // MARK: DNT
 
     @Test func dntOneIs204AndStoresNothing() async throws {
-        let harness = try await TK.makeHarness()
-        let response = await TK.ingest(harness, TK.minimalBody, extra: [("DNT", "1")])
-        #expect(response.status == 204)
-        #expect(response.body.isEmpty)
-        #expect(response.headers["Content-Type"] == nil)
-        #expect(response.headers["X-Clacks-Overhead"] == "GNU Terry Pratchett")
-        #expect(try await TK.eventCount(harness) == 0)
+        try await TK.withHarness { harness async throws in
+            let response = await TK.ingest(harness, TK.minimalBody, extra: [("DNT", "1")])
+            #expect(response.status == 204)
+            #expect(response.body.isEmpty)
+            #expect(response.headers["Content-Type"] == nil)
+            #expect(response.headers["X-Clacks-Overhead"] == "GNU Terry Pratchett")
+            #expect(try await TK.eventCount(harness) == 0)
+        }
     }
 
     @Test(arguments: ["0", "true", "1 1", " 1", "yes", ""])
     func otherDntValuesIngest(value: String) async throws {
-        let harness = try await TK.makeHarness()
-        let response = await TK.ingest(harness, TK.minimalBody, extra: [("DNT", value), ("DO_NOT_TRACK", "1")])
-        #expect(response.status == 200)
-        #expect(try await TK.eventCount(harness) == 1)
+        try await TK.withHarness { harness async throws in
+            let response = await TK.ingest(harness, TK.minimalBody, extra: [("DNT", value), ("DO_NOT_TRACK", "1")])
+            #expect(response.status == 200)
+            #expect(try await TK.eventCount(harness) == 1)
+        }
     }
 
     @Test func dntStillGetsBatchErrors() async throws {
-        let harness = try await TK.makeHarness()
-        let empty = await TK.ingest(harness, #"{"events":[]}"#, extra: [("DNT", "1")])
-        #expect(empty.status == 400)
-        let mismatch = await TK.ingest(harness, TK.minimalBody, path: "/v1/ingest/\(TK.appID)/\(TK.appID)", extra: [("DNT", "1")])
-        #expect(mismatch.status == 403)
+        try await TK.withHarness { harness async throws in
+            let empty = await TK.ingest(harness, #"{"events":[]}"#, extra: [("DNT", "1")])
+            #expect(empty.status == 400)
+            let mismatch = await TK.ingest(harness, TK.minimalBody, path: "/v1/ingest/\(TK.appID)/\(TK.appID)", extra: [("DNT", "1")])
+            #expect(mismatch.status == 403)
+        }
     }
 
     // MARK: Per-event rules
@@ -286,19 +301,21 @@ struct IngestTests {
         ("", "unsupported_schema", "Unsupported schema version: "),
     ])
     func unsupportedSchemas(version: String, code: String, message: String) async throws {
-        let harness = try await TK.makeHarness()
-        let id = "11111111-1111-4111-8111-111111111111"
-        let response = await TK.ingest(harness, TK.batch([TK.event(id: id, schemaVersion: version)]))
-        #expect(response.status == 400)
-        let expected =
-            #"{"error":"bad_request","errors":[{"error":"\#(code)","event_id":"\#(id)","message":"\#(message)"}],"message":"All events rejected"}"#
-        #expect(response.text == expected)
+        try await TK.withHarness { harness async throws in
+            let id = "11111111-1111-4111-8111-111111111111"
+            let response = await TK.ingest(harness, TK.batch([TK.event(id: id, schemaVersion: version)]))
+            #expect(response.status == 400)
+            let expected =
+                #"{"error":"bad_request","errors":[{"error":"\#(code)","event_id":"\#(id)","message":"\#(message)"}],"message":"All events rejected"}"#
+            #expect(response.text == expected)
+        }
     }
 
     @Test(arguments: ["1.0.0", "1.1.0", "1.99.99", "1.", "1.x"])
     func acceptedSchemas(version: String) async throws {
-        let harness = try await TK.makeHarness()
-        #expect(await TK.ingest(harness, TK.batch([TK.event(schemaVersion: version)])).status == 200)
+        try await TK.withHarness { harness async throws in
+            #expect(await TK.ingest(harness, TK.batch([TK.event(schemaVersion: version)])).status == 200)
+        }
     }
 
     @Test(arguments: Storage.allCases)
@@ -324,7 +341,7 @@ struct IngestTests {
                 + #"{"event_id":"\#(ids[4])","error":"invalid_schema","message":"User ID must start with 'client_'"},"#
                 + #"{"event_id":"\#(ids[0])","error":"duplicate","message":"Event already ingested (duplicate event_id: \#(ids[0]))"}]}"#
             #expect(response.text == expected)
-            let stored = try await TK.rows(harness, "SELECT event_id FROM events ORDER BY id").map { $0["event_id"] }
+            let stored = try await harness.rows("SELECT event_id FROM events ORDER BY id").map { $0["event_id"] }
             #expect(stored == [.string(ids[0]), .string(ids[5])])
         }
     }
@@ -437,29 +454,30 @@ struct IngestTests {
     }
 
     @Test func databaseErrorsArePerEvent() async throws {
-        let harness = try await TK.makeHarness()
-        try await TK.run(harness, "DROP TABLE events")
-        let id = "0b3f5a8e-2c1d-4e6f-9a7b-1c2d3e4f5a6b"
-        let response = await TK.ingest(harness, TK.minimalBody)
-        #expect(response.status == 400)
-        let item = try JSONValue.parse(response.body)["errors"]?.arrayValue?.first
-        #expect(item?["event_id"] == .string(id))
-        #expect(item?["error"] == "database_error")
-        #expect(item?["message"]?.stringValue?.hasPrefix("Database error: ") == true)
+        try await TK.withHarness { harness async throws in
+            try await harness.execute("DROP TABLE events")
+            let id = "0b3f5a8e-2c1d-4e6f-9a7b-1c2d3e4f5a6b"
+            let response = await TK.ingest(harness, TK.minimalBody)
+            #expect(response.status == 400)
+            let item = try JSONValue.parse(response.body)["errors"]?.arrayValue?.first
+            #expect(item?["event_id"] == .string(id))
+            #expect(item?["error"] == "database_error")
+            #expect(item?["message"]?.stringValue?.hasPrefix("Database error: ") == true)
+        }
     }
 
     @Test func insertFailureKeepsEarlierEvents() async throws {
-        let harness = try await TK.makeHarness()
-        // A trigger that fails the second insert: the first stays stored (no batch transaction).
-        try await TK.run(
-            harness,
-            "CREATE TRIGGER fail_second BEFORE INSERT ON events WHEN NEW.user_id = 'client_fail' BEGIN SELECT RAISE(ABORT, 'boom'); END"
-        )
-        let response = await TK.ingest(harness, TK.batch([TK.event(), TK.event(userID: "client_fail"), TK.event()]))
-        #expect(response.status == 207)
-        let json = try JSONValue.parse(response.body)
-        #expect(json["accepted"] == .number(2))
-        #expect(json["errors"]?.arrayValue?.first?["message"]?.stringValue?.hasPrefix("Failed to insert event: ") == true)
-        #expect(try await TK.eventCount(harness) == 2)
+        try await TK.withHarness { harness async throws in
+            // A trigger that fails the second insert: the first stays stored (no batch transaction).
+            try await harness.execute(
+                "CREATE TRIGGER fail_second BEFORE INSERT ON events WHEN NEW.user_id = 'client_fail' BEGIN SELECT RAISE(ABORT, 'boom'); END"
+            )
+            let response = await TK.ingest(harness, TK.batch([TK.event(), TK.event(userID: "client_fail"), TK.event()]))
+            #expect(response.status == 207)
+            let json = try JSONValue.parse(response.body)
+            #expect(json["accepted"] == .number(2))
+            #expect(json["errors"]?.arrayValue?.first?["message"]?.stringValue?.hasPrefix("Failed to insert event: ") == true)
+            #expect(try await TK.eventCount(harness) == 2)
+        }
     }
 }

@@ -2,32 +2,16 @@ import Flarelet
 import FlareletPostgres
 import FlareletTesting
 import Foundation
+import Logging
 import Testing
 
 @testable import TelemetryKitWorker
 
-/// Telemetry Kit with its `DB` binding on PostgreSQL (a Hyperdrive binding): the same fixtures as on D1, the
-/// upstream DDL applied by the worker, and answers whose database texts come from PostgreSQL itself.
+/// Telemetry Kit with its `DB` binding on PostgreSQL (a Hyperdrive binding; the fixtures are played on it in
+/// `ContractTests`): the upstream DDL applied by the worker, and answers whose database texts come from PostgreSQL itself.
 struct PostgresStorageTests {
-    @Test func fixturesPassOnPostgreSQL() async throws {
-        try await TK.withHarness(.postgres) { harness async throws in
-            let results = try await ContractRunner(target: InProcessTarget(harness: harness)).run(folder: TK.fixturesFolder)
-            #expect(results.count == 31)
-            for result in results {
-                #expect(result.passed, "\(result.file) (\(result.name)): \(result.failures.joined(separator: "; "))")
-                #expect(!result.skipped, "\(result.file) was skipped")
-                #expect(result.skippedChecks.isEmpty, "\(result.file): \(result.skippedChecks)")
-            }
-            #expect(try await TK.eventCount(harness) == 1)
-            // Twice against the same database, as a persistent server sees a replayed suite.
-            let again = try await ContractRunner(target: InProcessTarget(harness: harness)).run(folder: TK.fixturesFolder)
-            #expect(again.filter { !$0.passed }.map(\.file) == [])
-        }
-    }
-
     @Test func theWorkerAppliesTheUpstreamSchemaOnFirstUseExactlyOnce() async throws {
-        try await TKPostgres.withPool { pool in
-            let hyperdrive = Hyperdrive.testing(pool)
+        try await PostgresTestServer.withHyperdrive(prefix: "tk") { hyperdrive in
             // Two workers (two Flarelet instances) start on the same empty database at once.
             let harnesses = (0..<2).map { _ in WorkerHarness(worker: TelemetryKitWorker(), env: Env(hyperdrives: ["DB": hyperdrive])) }
             let now = String(Int64(Date().timeIntervalSince1970))
@@ -41,7 +25,7 @@ struct PostgresStorageTests {
                 return await group.reduce(into: []) { $0.append($1) }
             }
             #expect(responses == [200, 200])
-            let indexes = try await pool.query("SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname")
+            let indexes = try await hyperdrive.query("SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname")
             #expect(
                 indexes.rows.map { $0[0] }
                     == [
@@ -50,21 +34,21 @@ struct PostgresStorageTests {
                         "idx_events_timestamp", "idx_events_user_id", "idx_tokens_org_app", "idx_tokens_token", "unique_org_app",
                     ].map { .text($0) }
             )
-            let token = try await pool.query(
+            let token = try await hyperdrive.query(
                 "SELECT count(*) AS n, min(tier::text) AS tier, bool_and(is_active) AS active, min(length(id::text)) AS id_length FROM api_tokens"
             ).first
             #expect(token?["n"] == .integer(1))
             #expect(token?["tier"] == .text("free"))
             #expect(token?["active"] == .bool(true))
             #expect(token?["id_length"] == .integer(36))
-            let enumValues = try await pool.query("SELECT enum_range(NULL::token_tier)::text AS v").first?["v"]
+            let enumValues = try await hyperdrive.query("SELECT enum_range(NULL::token_tier)::text AS v").first?["v"]
             #expect(enumValues == .text("{free,pro,business,enterprise}"))
         }
     }
 
     @Test func aDroppedEventsTableIsAPerEventDatabaseErrorInPostgreSQLsWords() async throws {
         try await TK.withHarness(.postgres) { harness async throws in
-            try await TK.run(harness, "DROP TABLE events")
+            try await harness.execute("DROP TABLE events")
             let response = await TK.ingest(harness, TK.minimalBody)
             #expect(response.status == 400)
             let expected =
@@ -77,14 +61,13 @@ struct PostgresStorageTests {
 
     @Test func aFailingInsertKeepsEarlierEventsAndQuotesTheServer() async throws {
         try await TK.withHarness(.postgres) { harness async throws in
-            try await TK.run(
-                harness,
+            try await harness.execute(
                 """
                 CREATE FUNCTION fail_client() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN IF NEW.user_id = 'client_fail' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$
                 """
             )
-            try await TK.run(harness, "CREATE TRIGGER fail_second BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION fail_client()")
+            try await harness.execute("CREATE TRIGGER fail_second BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION fail_client()")
             let failing = "33333333-3333-4333-8333-333333333333"
             let response = await TK.ingest(harness, TK.batch([TK.event(), TK.event(id: failing, userID: "client_fail"), TK.event()]))
             #expect(response.status == 207)
@@ -140,16 +123,11 @@ struct PostgresStorageTests {
     }
 
     @Test func theWorkerRecoversWhenItsServerComesBack() async throws {
-        let server: PostgresTestServer
-        do {
-            server = try await PostgresTestServer.start()
-        } catch {
-            _ = try await TKPostgres.server()  // skips (or fails on CI) with the reason
-            return
-        }
+        let server = try await PostgresTestServer.startOrSkip()
         defer { server.stop() }
         let database = try server.createDatabase(prefix: "tk")
-        try await PostgresPool.withRunning(TKPostgres.configuration(server, database: database), logger: TKPostgres.logger) { pool in
+        let logger = Logger(label: "telemetry-kit-postgres-test") { _ in SwiftLogNoOpLogHandler() }
+        try await PostgresPool.withRunning(server.poolConfiguration(database: database), logger: logger) { pool in
             let harness = WorkerHarness(worker: TelemetryKitWorker(), env: Env(hyperdrives: ["DB": .testing(pool)], clock: TestClock()))
             #expect(await TK.ingest(harness, TK.batch([TK.event()])).status == 200)
             server.halt()

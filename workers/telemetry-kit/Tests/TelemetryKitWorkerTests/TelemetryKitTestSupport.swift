@@ -17,16 +17,8 @@ enum Storage: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
 /// Shared setup: an in-memory D1 database with `workers/telemetry-kit/schema.sql`, a test clock and signing helpers.
 enum TK {
-    /// The package root, found from this file's location.
-    static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()
-        .deletingLastPathComponent()
-        .deletingLastPathComponent()
-        .deletingLastPathComponent()
-        .deletingLastPathComponent()
-
     static var fixturesFolder: String {
-        self.repositoryRoot.appendingPathComponent("fixtures/telemetry-kit").path
+        get throws { try TestFiles.path("fixtures/telemetry-kit") }
     }
 
     // MARK: The development seed token (spec 10.4)
@@ -40,71 +32,30 @@ enum TK {
     /// 2026-01-01T00:00:00Z, the default `TestClock` start.
     static let nowSeconds: Int64 = 1_767_225_600
 
-    static func schemaQueries() throws -> [D1Query] {
-        let url = self.repositoryRoot.appendingPathComponent("workers/telemetry-kit/schema.sql")
-        return SQLSplitter.split(try String(contentsOf: url, encoding: .utf8)).map { D1Query(sql: $0) }
-    }
-
-    /// A harness with `DB` bound to a fresh `:memory:` database holding the schema (and the seed token).
-    static func makeHarness(clock: TestClock = TestClock(), withDatabase: Bool = true) async throws -> WorkerHarness {
-        var databases: [String: any D1Database] = [:]
-        if withDatabase {
-            let database = try SQLiteD1Database(path: ":memory:")
-            _ = try await database.batch(queries: try self.schemaQueries())
-            databases["DB"] = database
-        }
-        return WorkerHarness(worker: TelemetryKitWorker(), env: Env(d1Databases: databases, clock: clock))
-    }
-
-    /// A harness on `storage`; for PostgreSQL a fresh database with the schema already applied (skipped, with the
-    /// reason printed, where no PostgreSQL server can be started).
+    /// Runs `body` with a worker on `storage`: a `:memory:` D1 database holding `workers/telemetry-kit/schema.sql` (and
+    /// the seed token), no `DB` binding at all (`withDatabase: false`), or a fresh PostgreSQL database with the schema
+    /// already applied (skipped, with the reason printed, where no PostgreSQL server can be started).
     static func withHarness<T: Sendable>(
-        _ storage: Storage,
+        _ storage: Storage = .d1,
         clock: TestClock = TestClock(),
+        withDatabase: Bool = true,
         _ body: (WorkerHarness) async throws -> T
     ) async throws -> T {
         switch storage {
         case .d1:
-            return try await body(self.makeHarness(clock: clock))
+            return try await withWorker(TelemetryKitWorker(), d1: withDatabase ? ["DB": "schema.sql"] : [:], clock: clock, body)
         case .postgres:
-            return try await TKPostgres.withPool { pool in
-                let hyperdrive = Hyperdrive.testing(pool)
+            return try await PostgresTestServer.withHyperdrive(prefix: "tk") { hyperdrive in
                 try await TelemetryKitSchema.apply(to: hyperdrive)
-                return try await body(WorkerHarness(worker: TelemetryKitWorker(), env: Env(hyperdrives: ["DB": hyperdrive], clock: clock)))
+                return try await withWorker(TelemetryKitWorker(), hyperdrive: ["DB": hyperdrive], clock: clock, body)
             }
         }
     }
 
-    /// Rows of `sql` (SQLite syntax with `?` placeholders; numbered for PostgreSQL) from whichever binding `DB` is.
-    static func rows(_ harness: WorkerHarness, _ sql: String, _ bindings: D1Value...) async throws -> [JSONObject] {
-        if let hyperdrive = harness.env.hyperdrives["DB"] {
-            return try await hyperdrive.query(ContractSQL.numberPlaceholders(sql), bindings.map(self.postgres)).results.map(\.object)
-        }
-        return try await harness.env.d1("DB").prepare(sql).bind(bindings).all().results.map(\.object)
-    }
-
-    static func run(_ harness: WorkerHarness, _ sql: String, _ bindings: D1Value...) async throws {
-        if let hyperdrive = harness.env.hyperdrives["DB"] {
-            _ = try await hyperdrive.query(ContractSQL.numberPlaceholders(sql), bindings.map(self.postgres))
-            return
-        }
-        _ = try await harness.env.d1("DB").prepare(sql).bind(bindings).run()
-    }
-
-    static func postgres(_ value: D1Value) -> PostgresValue {
-        switch value {
-        case .null: .null
-        case .integer(let number): .integer(number)
-        case .real(let number): .double(number)
-        case .text(let text): .text(text)
-        case .blob(let bytes): .bytes(bytes)
-        }
-    }
-
-    static func eventCount(_ harness: WorkerHarness) async throws -> Int64 {
-        let rows = try await self.rows(harness, "SELECT COUNT(*) AS n FROM events")
+    static func eventCount(_ harness: WorkerHarness) async throws -> Int {
+        let rows = try await harness.rows("SELECT COUNT(*) AS n FROM events")
         guard case .integer(let n)? = rows.first?["n"] else { return -1 }
-        return n
+        return Int(n)
     }
 
     // MARK: Requests
@@ -181,42 +132,4 @@ enum TK {
     }
 
     static let vary = "origin, access-control-request-method, access-control-request-headers"
-}
-
-/// A real PostgreSQL for the `.postgres` storage mode.
-enum TKPostgres {
-    static let logger = Logger(label: "telemetry-kit-postgres-test") { _ in SwiftLogNoOpLogHandler() }
-
-    /// The shared throwaway server, or a skip (a failure on CI) with the reason.
-    static func server() async throws -> PostgresTestServer {
-        do {
-            return try await PostgresTestServer.shared()
-        } catch {
-            if PostgresTestServer.isRequired {
-                Issue.record("PostgreSQL is required here (CI=true or FLARELET_REQUIRE_POSTGRES=1) but could not be started: \(error)")
-                throw error
-            }
-            print("◇ Skipping: PostgreSQL unavailable: \(error)")
-            try Test.cancel("PostgreSQL unavailable: \(error)")
-        }
-    }
-
-    static func configuration(_ server: PostgresTestServer, database: String) -> PostgresPoolConfiguration {
-        PostgresPoolConfiguration(
-            host: server.host,
-            port: server.port,
-            user: server.user,
-            password: server.password,
-            database: database,
-            leaseTimeout: .seconds(15),
-            connectTimeout: .seconds(10)
-        )
-    }
-
-    /// A running pool on a fresh database.
-    static func withPool<T: Sendable>(_ body: (PostgresPool) async throws -> T) async throws -> T {
-        let server = try await self.server()
-        let database = try server.createDatabase(prefix: "tk")
-        return try await PostgresPool.withRunning(self.configuration(server, database: database), logger: self.logger, body)
-    }
 }

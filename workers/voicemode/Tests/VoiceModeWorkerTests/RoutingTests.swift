@@ -119,7 +119,7 @@ struct RoutingTests {
     }
 
     @Test func wranglerTomlNamesTheWorkerAndBindings() throws {
-        let text = try String(contentsOf: repositoryRoot.appendingPathComponent("wrangler.toml"), encoding: .utf8)
+        let text = try String(contentsOfFile: try TestFiles.path("wrangler.toml"), encoding: .utf8)
         let lines = text.split(separator: "\n").map { String($0) }
         for expected in [
             #"name = "voicemode-telemetry""#, #"main = "voicemode""#, #"compatibility_date = "2024-12-01""#,

@@ -6,10 +6,6 @@ import Logging
 import Testing
 import VoiceModeWorker
 
-/// The repository root, found from this file's path (`Tests/VoiceModeWorkerTests/<file>`).
-let repositoryRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
 /// The four CORS headers, in the worker's order.
 let corsFields: [(String, String)] = [
     ("Access-Control-Allow-Origin", "*"),
@@ -28,20 +24,27 @@ let notFoundHeaders = Headers(corsFields + [("Content-Type", "text/plain;charset
 /// 2026-01-01T00:00:00.000Z, the `TestClock` default.
 let startDate = Date(timeIntervalSince1970: 1_767_225_600)
 
-/// A worker with fresh bindings: `:memory:` D1 with `schema.sql` applied, in-memory KV and a test clock.
+/// A worker on fresh bindings (``withWorker``: `:memory:` D1 with `schema.sql`, in-memory KV, a test clock), with
+/// VoiceMode's request helpers.
 struct VoiceModeFixture: Sendable {
     let clock: TestClock
-    let database: SQLiteD1Database
-    let kv: MemoryKVNamespace
-    let logs: LogCapture
     let harness: WorkerHarness
+    let database: any D1Database
+    let kv: any KVNamespace
+
+    init(clock: TestClock, harness: WorkerHarness) throws {
+        self.clock = clock
+        self.harness = harness
+        self.database = try harness.d1()
+        self.kv = try harness.kv()
+    }
 
     var env: Env { self.harness.env }
+    var logs: LogCapture { self.harness.logs }
 
-    /// Applies `schema.sql` from the repository root, split like `wrangler d1 execute --file`.
+    /// Applies VoiceMode's `schema.sql` (at the repository root) again.
     static func applySchema(to database: any D1Database) async throws {
-        let schema = try String(contentsOf: repositoryRoot.appendingPathComponent("schema.sql"), encoding: .utf8)
-        _ = try await database.batch(queries: SQLSplitter.split(schema).map { D1Query(sql: $0) })
+        try await TestFiles.applySchema(try TestFiles.path("schema.sql"), to: database)
     }
 
     /// POSTs `payload` to `/telemetry` from `ip` (no `CF-Connecting-IP` header when `ip` is `nil`).
@@ -62,10 +65,9 @@ struct VoiceModeFixture: Sendable {
     }
 
     /// `SELECT COUNT(*)` of `events`, optionally filtered.
-    func eventCount(where condition: String = "1 = 1", _ bindings: D1Value...) async throws -> Int64 {
-        let value = try await self.database.prepare("SELECT COUNT(*) AS n FROM events WHERE \(condition)").bind(bindings).first("n")
-        guard case .integer(let count)? = value else { throw FixtureError("COUNT(*) returned \(String(describing: value))") }
-        return count
+    func eventCount(where condition: String = "1 = 1", _ bindings: D1Value...) async throws -> Int {
+        let row = try await self.database.prepare("SELECT COUNT(*) AS n FROM events WHERE \(condition)").bind(bindings).first()
+        return try #require(row).int("n")
     }
 
     /// A KV value as text, or `nil`.
@@ -74,29 +76,12 @@ struct VoiceModeFixture: Sendable {
     }
 }
 
-struct FixtureError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// Runs `body` with a fresh fixture whose clock starts at `now`.
 func withVoiceMode<T>(now: Date = startDate, _ body: (VoiceModeFixture) async throws -> T) async throws -> T {
     let clock = TestClock(now)
-    let database = try SQLiteD1Database(path: ":memory:")
-    defer { database.close() }
-    try await VoiceModeFixture.applySchema(to: database)
-    let kv = MemoryKVNamespace(clock: clock)
-    let logs = LogCapture()
-    let logger = logs.logger(label: "voicemode-test")
-    let env = Env(d1Databases: ["DB": database], kvNamespaces: ["KV": kv], clock: clock, logger: logger)
-    let fixture = VoiceModeFixture(
-        clock: clock,
-        database: database,
-        kv: kv,
-        logs: logs,
-        harness: WorkerHarness(worker: VoiceModeWorker(), env: env)
-    )
-    return try await body(fixture)
+    return try await withWorker(VoiceModeWorker(), d1: ["DB": "schema.sql"], kv: ["KV"], clock: clock) { harness async throws in
+        try await body(try VoiceModeFixture(clock: clock, harness: harness))
+    }
 }
 
 /// The seed README's example environment, keys in its order.
