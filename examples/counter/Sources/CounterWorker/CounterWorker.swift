@@ -23,16 +23,15 @@ public struct CounterWorker: Worker {
             return .json(request.cf.map(JSONValue.object) ?? .null)
         }
         if request.pathname == "/__counts" {
-            let rows = try await db.prepare("SELECT path, count FROM hits ORDER BY count DESC, path").all()
             var counts = JSONObject()
-            for row in rows.results {
-                if case .text(let path)? = row["path"] { counts[path] = row["count"]?.json ?? .null }
+            for hit in try await db.prepare("SELECT path, count FROM hits ORDER BY count DESC, path").all(as: Hit.self) {
+                counts[hit.path] = .integer(hit.count)
             }
             return .json(["counts": .object(counts)])
         }
-        let row = try await db.prepare(
+        let hits = try await db.prepare(
             "INSERT INTO hits (path, count) VALUES (?, 1) ON CONFLICT(path) DO UPDATE SET count = count + 1 RETURNING count"
-        ).bind(.text(request.pathname)).first()
+        ).bind(.text(request.pathname)).first(as: Int64.self)
         let previous = try await kv.get("last-visitor")
         let visitor = request.headers["CF-Connecting-IP"] ?? "unknown"
         ctx.waitUntil {
@@ -40,7 +39,7 @@ public struct CounterWorker: Worker {
         }
         var body = JSONObject()
         body["path"] = .string(request.pathname)
-        body["hits"] = row?["count"]?.json ?? .null
+        body["hits"] = hits.map(JSONValue.integer) ?? .null
         body["lastVisitor"] = previous.map(JSONValue.string) ?? .null
         return .json(.object(body))
     }
@@ -49,4 +48,10 @@ public struct CounterWorker: Worker {
         let kv = try env.kv("KV")
         try await kv.put("cron:last-run", Date(epochMilliseconds: controller.scheduledTime).isoString)
     }
+}
+
+/// A row of `hits`.
+private struct Hit: Decodable {
+    var path: String
+    var count: Int64
 }

@@ -109,10 +109,7 @@ enum Debug {
         var counts: [(evt: String, n: Int64)] = []
         switch database {
         case .d1(let d1):
-            for row in try await d1.prepare(self.countsSQL).bind(.integer(since)).all().results {
-                guard case .text(let evt)? = row["evt"], case .integer(let count)? = row["n"] else { continue }
-                counts.append((evt, count))
-            }
+            counts = try await d1.prepare(self.countsSQL).bind(.integer(since)).all(as: EventCount.self).map { ($0.evt, $0.n) }
         case .postgres(let hyperdrive):
             let lowest = max(since, self.postgresMinimumMilliseconds)
             let result = try await self.postgres { () async throws(PostgresDriverError) in
@@ -156,4 +153,10 @@ enum Debug {
         logger.info("[\(when)] [info] debug.logping {\"when\":\"\(when)\"}")
         return MinigemWorker.json(["ok": true, "file": .string(config.logFile), "level": .string(config.logLevel)])
     }
+}
+
+/// A row of ``MinigemWorker/countsSQL``.
+private struct EventCount: Decodable {
+    var evt: String
+    var n: Int64
 }

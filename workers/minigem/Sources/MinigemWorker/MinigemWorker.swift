@@ -201,8 +201,7 @@ public struct MinigemWorker: Worker {
         do {
             switch database {
             case .d1(let d1):
-                let value = try await d1.prepare("SELECT sqlite_version() AS version").first("version")
-                guard case .text(let version)? = value else { throw D1Error(.error, "sqlite_version() returned no text") }
+                let version = try await d1.prepare("SELECT sqlite_version() AS version").first(as: String.self) ?? ""
                 return Self.json(["enabled": true, "ok": true, "db": .string(Self.databaseName), "version": .string("SQLite " + version)])
             case .postgres(let hyperdrive):
                 let row = try await hyperdrive.query("SELECT current_database() AS db, version() AS version").first

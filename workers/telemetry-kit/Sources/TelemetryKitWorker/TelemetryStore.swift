@@ -49,21 +49,19 @@ struct D1TelemetryStore: TelemetryStore {
         """
 
     func activeToken(_ text: String) async throws(StoreError) -> (token: APIToken, secret: String)? {
-        let row: D1Row?
+        let row: TokenRow?
         do {
             row = try await self.database.prepare("SELECT id, org_id, app_id, secret FROM api_tokens WHERE token = ?1 AND is_active = 1")
                 .bind(.text(text))
-                .first()
+                .first(as: TokenRow.self)
         } catch {
             throw StoreError("\(error)")
         }
         guard let row else { return nil }
-        guard case .text(let id)? = row["id"], case .text(let orgText)? = row["org_id"], case .text(let appText)? = row["app_id"],
-            case .text(let secret)? = row["secret"], let orgID = UUIDText.canonical(orgText), let appID = UUIDText.canonical(appText)
-        else {
+        guard let orgID = UUIDText.canonical(row.org_id), let appID = UUIDText.canonical(row.app_id) else {
             throw StoreError("api_tokens row for the presented token cannot be decoded")
         }
-        return (APIToken(id: id, orgID: orgID, appID: appID), secret)
+        return (APIToken(id: row.id, orgID: orgID, appID: appID), row.secret)
     }
 
     func touch(tokenID: String, microseconds: Int64) async throws(StoreError) {
@@ -78,11 +76,9 @@ struct D1TelemetryStore: TelemetryStore {
 
     func eventExists(_ eventID: String) async throws(StoreError) -> Bool {
         do {
-            let found = try await self.database.prepare("SELECT EXISTS(SELECT 1 FROM events WHERE event_id = ?1) AS found")
+            return try await self.database.prepare("SELECT EXISTS(SELECT 1 FROM events WHERE event_id = ?1) AS found")
                 .bind(.text(eventID))
-                .first("found")
-            if case .integer(let value)? = found { return value != 0 }
-            return false
+                .first(as: Bool.self) ?? false
         } catch {
             throw StoreError("\(error)")
         }
@@ -278,4 +274,12 @@ enum TelemetryKitSchema {
             }
         }
     }
+}
+
+/// The columns of `api_tokens` the token lookup reads.
+private struct TokenRow: Decodable {
+    var id: String
+    var org_id: String
+    var app_id: String
+    var secret: String
 }
