@@ -205,7 +205,11 @@ public struct MinigemWorker: Worker {
         guard !config.statsSecret.isEmpty else { return nil }
         var key = Geo.header(request.headers, "x-stats-key") ?? ""
         if key.isEmpty { key = Query.single(request.searchParams, "key") ?? "" }
-        return key == config.statsSecret ? nil : Self.json(["error": "unauthorized"], status: 401)
+        // Byte equality in constant time, as the JavaScript `===` upstream compares code units: Swift's `==` would
+        // also accept a canonically equivalent key (a decomposed "é" for a precomposed one) and stops at the first
+        // difference.
+        let matches = Crypto.constantTimeEqual(Array(key.utf8), Array(config.statsSecret.utf8))
+        return matches ? nil : Self.json(["error": "unauthorized"], status: 401)
     }
 
     // MARK: Framework
