@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlareletD1
+import FlareletTesting
 import Foundation
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import FlareletTesting
 import Foundation
 
 #if canImport(Glibc)

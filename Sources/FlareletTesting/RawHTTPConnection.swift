@@ -7,24 +7,26 @@ import Darwin
 #endif
 
 /// A parsed HTTP/1.x response.
-struct RawResponse {
-    var status: Int
-    var reason: String
+public struct RawResponse: Sendable {
+    public var status: Int
+    public var reason: String
     /// Header fields in order, names lower-cased.
-    var headers: [(name: String, value: String)]
-    var body: [UInt8]
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
     /// The body ran until the server closed the connection (no `Content-Length`, not chunked).
-    var closeDelimited: Bool
+    public var closeDelimited: Bool
 
-    func header(_ name: String) -> String? {
+    /// The first value of the header `name` (lower case).
+    public func header(_ name: String) -> String? {
         self.headers.first { $0.name == name }?.value
     }
 
-    var bodyText: String { String(decoding: self.body, as: UTF8.self) }
+    /// The body as UTF-8 text.
+    public var bodyText: String { String(decoding: self.body, as: UTF8.self) }
 }
 
 /// What reading the next response gave.
-enum ReadOutcome {
+public enum ReadOutcome: Sendable {
     /// A complete response.
     case response(RawResponse)
     /// The server closed the connection before a response began (`partial` bytes of one may have arrived).
@@ -38,14 +40,14 @@ enum ReadOutcome {
 }
 
 /// A blocking TCP connection to a local server, with deadlines on every read (no client library, so malformed
-/// requests go out byte for byte).
-final class RawConnection {
-    let fd: Int32
+/// requests go out byte for byte). For live tests and the reliability suite; use from one thread at a time.
+public final class RawConnection {
+    public let fd: Int32
     private var buffer: [UInt8] = []
     private var sawEOF = false
 
     /// Connects to `127.0.0.1:port`; `nil` when the connection is refused or takes longer than `timeout` seconds.
-    init?(port: Int, timeout: Double = 5) {
+    public init?(port: Int, timeout: Double = 5) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         var address = sockaddr_in()
@@ -72,7 +74,7 @@ final class RawConnection {
 
     /// Sends every byte; `false` when the connection broke (reset, closed by the server, send timeout).
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
+    public func send(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { raw in
@@ -88,12 +90,12 @@ final class RawConnection {
     }
 
     @discardableResult
-    func send(_ text: String) -> Bool {
+    public func send(_ text: String) -> Bool {
         self.send(Array(text.utf8))
     }
 
     /// Closes the sending direction (the server sees end of input).
-    func shutdownWrite() {
+    public func shutdownWrite() {
         shutdown(self.fd, Int32(SHUT_WR))
     }
 
@@ -136,7 +138,7 @@ final class RawConnection {
     /// - Parameters:
     ///   - headRequest: whether the request was `HEAD` (its response has no body).
     ///   - deadline: when to give up.
-    func readResponse(headRequest: Bool = false, deadline: Date) -> ReadOutcome {
+    public func readResponse(headRequest: Bool = false, deadline: Date) -> ReadOutcome {
         while true {
             switch ResponseParser.parse(self.buffer, headRequest: headRequest, atEOF: self.sawEOF) {
             case .complete(let response, let consumed):
@@ -162,7 +164,7 @@ final class RawConnection {
     }
 
     /// Waits until the server closes the connection; `true` if it did before `deadline`.
-    func waitForClose(deadline: Date) -> Bool {
+    public func waitForClose(deadline: Date) -> Bool {
         while true {
             switch self.fill(deadline: deadline) {
             case .data: self.buffer.removeAll()
@@ -173,18 +175,18 @@ final class RawConnection {
     }
 
     /// Bytes received beyond the last parsed response.
-    var unread: [UInt8] { self.buffer }
+    public var unread: [UInt8] { self.buffer }
 }
 
 /// An incremental HTTP/1.x response parser.
-enum ResponseParser {
-    enum Result {
+public enum ResponseParser {
+    public enum Result {
         case complete(RawResponse, consumed: Int)
         case needMore
         case malformed(String)
     }
 
-    static func parse(_ bytes: [UInt8], headRequest: Bool, atEOF: Bool) -> Result {
+    public static func parse(_ bytes: [UInt8], headRequest: Bool, atEOF: Bool) -> Result {
         guard let headEnd = self.find([13, 10, 13, 10], in: bytes, from: 0) else {
             if bytes.count > 1 << 20 { return .malformed("response head longer than 1 MiB") }
             return .needMore
@@ -273,8 +275,8 @@ enum ResponseParser {
     }
 }
 
-/// One request over a fresh connection; `nil` status when the connection failed.
-func simpleRequest(
+/// One request over a fresh connection (`Connection: close`); `nil` when the connection could not be opened.
+public func simpleRequest(
     port: Int,
     method: String,
     path: String,
