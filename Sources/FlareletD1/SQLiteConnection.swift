@@ -78,6 +78,7 @@ final class SQLiteConnection: @unchecked Sendable {
     /// Closes the connection. Later calls do nothing.
     func close() {
         guard let handle = self.handle else { return }
+        self.checkpointBeforeClose()
         for statement in self.cachedStatements.values { sqlite3_finalize(statement) }
         self.cachedStatements.removeAll()
         sqlite3_set_authorizer(handle, nil, nil)
@@ -91,7 +92,7 @@ final class SQLiteConnection: @unchecked Sendable {
         for limit in Self.limits { sqlite3_limit(db, limit.id, limit.value) }
         self.isDefensive = self.enableDefensiveMode()
         if self.path != ":memory:" && !self.path.isEmpty {
-            try self.execute("PRAGMA journal_mode=WAL")
+            try self.execute("PRAGMA journal_mode=WAL; PRAGMA journal_size_limit=\(Self.journalSizeLimit)")
         }
         try self.execute("PRAGMA foreign_keys=ON; PRAGMA recursive_triggers=OFF")
         let context = Unmanaged.passUnretained(self.authorizer).toOpaque()
@@ -132,7 +133,7 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// The address of `sqlite3_db_config`, as an integer so that it can live in a `static let`.
-    private static let dbConfigAddress: UInt? = {
+    static let dbConfigAddress: UInt? = {
         #if os(Linux)
         guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "sqlite3_db_config") else { return nil }
         return UInt(bitPattern: Int(bitPattern: symbol))
