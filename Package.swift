@@ -144,7 +144,7 @@ let package = Package(
         // MARK: Reliability suite (an executable driving the real `flarelet`; see RELIABILITY.md)
         .executableTarget(
             name: "flarelet-reliability",
-            dependencies: ["FlareletD1", "FlareletTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["FlareletD1", "FlareletCrypto", "FlareletTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Reliability",
             swiftSettings: swiftSettings
         ),

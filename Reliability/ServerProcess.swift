@@ -96,8 +96,8 @@ final class Locked<Value>: @unchecked Sendable {
     }
 }
 
-/// A running `flarelet dev`.
-final class DevProcess {
+/// A running `flarelet dev` (its state only changes in `init`, so threads may share it).
+final class DevProcess: @unchecked Sendable {
     let process: Process
     /// Worker name → port, from the `Ready on` lines.
     private(set) var ports: [String: Int] = [:]
