@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // MARK: C libraries
@@ -114,30 +115,16 @@ let package = Package(
         ),
         .executableTarget(name: "flarelet", dependencies: ["FlareletCLI"], swiftSettings: swiftSettings),
 
-        // MARK: Benchmarks (separate executables; run with `swift run -c release <name>`)
+        // MARK: Benchmarks (a separate executable; `swift run -c release flarelet-bench`, see BENCHMARKS.md)
         .executableTarget(
-            name: "VoiceModeBenchmark",
-            dependencies: ["VoiceModeWorker", "FlareletTesting", "FlareletD1", "FlareletKV"],
-            path: "Benchmarks/VoiceModeBenchmark",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "RuntBenchmark",
-            dependencies: ["RuntWorker", "FlareletTesting", "FlareletD1", "FlareletCrypto"],
-            path: "Benchmarks/RuntBenchmark",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "DriftBenchmark",
-            dependencies: ["DriftWorker", "FlareletTesting", "FlareletD1", "CSQLite"],
-            path: "Benchmarks/DriftBenchmark",
-            swiftSettings: swiftSettings
-        ),
-
-        .executableTarget(
-            name: "DevServerSoak",
-            dependencies: ["FlareletServer", "FlareletWorkers"],
-            path: "Benchmarks/DevServerSoak",
+            name: "flarelet-bench",
+            dependencies: [
+                "FlareletCLI", "FlareletCore", "FlareletJSON", "FlareletCrypto", "RuntWorker", "CSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/flarelet-bench",
             swiftSettings: swiftSettings
         ),
 

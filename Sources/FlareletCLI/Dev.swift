@@ -86,11 +86,7 @@ struct Dev: AsyncParsableCommand {
                 case "none": .critical
                 default: .info
                 }
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            LoggingSystem.bootstrap { label in DevLogHandler(label: label, level: level) }
             var paths = self.configs
             if paths.isEmpty {
                 paths = [try WranglerConfig.find(startingAt: FileManager.default.currentDirectoryPath)]

@@ -71,9 +71,11 @@ extension AsyncParsableCommand {
 public enum FlareletMain {
     /// Parses and runs the command line. Usage errors print ArgumentParser's message (with its "Did you mean"
     /// suggestion) and exit with status 1, like every other Flarelet failure.
-    public static func run() async {
+    ///
+    /// - Parameter arguments: the arguments after the program name; `nil` reads the process's command line.
+    public static func run(arguments: [String]? = nil) async {
         do {
-            var command = try FlareletCommand.parseAsRoot()
+            var command = try FlareletCommand.parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

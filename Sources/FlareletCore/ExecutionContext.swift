@@ -32,6 +32,9 @@ public final class ExecutionContext: Sendable {
         self.state.withLock { $0.tasks.append(task) }
     }
 
+    /// Whether `waitUntil` was called at all (the host tracks only invocations that have work left).
+    public var hasTasks: Bool { self.state.withLock { !$0.tasks.isEmpty } }
+
     /// Recorded only; there is no origin to pass through to locally.
     public func passThroughOnException() {
         self.state.withLock { $0.passThrough = true }

@@ -17,13 +17,11 @@ public struct Headers: Sendable, Hashable, Sequence, ExpressibleByDictionaryLite
     /// The first value of `name` (case-insensitive), or `nil`. Assigning replaces every field of that name.
     public subscript(name: String) -> String? {
         get {
-            let lower = name.lowercased()
-            return self.fields.first { $0.name.lowercased() == lower }?.value
+            self.fields.first { Self.sameName($0.name, name) }?.value
         }
         set {
-            let lower = name.lowercased()
-            if let index = self.fields.firstIndex(where: { $0.name.lowercased() == lower }) {
-                self.fields.removeAll { $0.name.lowercased() == lower }
+            if let index = self.fields.firstIndex(where: { Self.sameName($0.name, name) }) {
+                self.fields.removeAll { Self.sameName($0.name, name) }
                 if let newValue { self.fields.insert((name, newValue), at: Swift.min(index, self.fields.count)) }
             } else if let newValue {
                 self.fields.append((name, newValue))
@@ -33,8 +31,24 @@ public struct Headers: Sendable, Hashable, Sequence, ExpressibleByDictionaryLite
 
     /// Every value of `name`, in order.
     public func values(_ name: String) -> [String] {
-        let lower = name.lowercased()
-        return self.fields.filter { $0.name.lowercased() == lower }.map(\.value)
+        self.fields.filter { Self.sameName($0.name, name) }.map(\.value)
+    }
+
+    /// Whether two field names are equal ignoring ASCII case (header names are ASCII tokens), without allocating.
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        var left = a.utf8.makeIterator()
+        var right = b.utf8.makeIterator()
+        while true {
+            switch (left.next(), right.next()) {
+            case (nil, nil): return true
+            case (let x?, let y?):
+                if x == y { continue }
+                let lowerX = x >= 65 && x <= 90 ? x | 0x20 : x
+                let lowerY = y >= 65 && y <= 90 ? y | 0x20 : y
+                if lowerX != lowerY { return false }
+            default: return false
+            }
+        }
     }
 
     /// Adds a field without removing existing ones.
@@ -64,18 +78,46 @@ public struct WorkerRequest: Sendable {
     /// Upper-case method, e.g. `POST`.
     public var method: String
     /// The full URL string as JavaScript's `request.url` gives it, e.g. `http://127.0.0.1:8787/telemetry?x=1`.
-    public var url: String
+    public var url: String {
+        didSet { self.urlParts = URLParts(self.url) }
+    }
+    /// `url` split once, when it is set.
+    private var urlParts: URLParts
     public var headers: Headers
     public var body: [UInt8]
     /// `request.cf`: set by the dev server to Miniflare's offline placeholder (``RequestCF/placeholder(clientAcceptEncoding:httpProtocol:)``);
     /// `nil` when a test builds the request itself.
-    public var cf: JSONObject?
+    public var cf: JSONObject? {
+        get {
+            switch self.cfSource {
+            case .none: nil
+            case .object(let object): object
+            case .placeholder(let clientAcceptEncoding, let httpProtocol):
+                RequestCF.placeholder(clientAcceptEncoding: clientAcceptEncoding, httpProtocol: httpProtocol)
+            }
+        }
+        set { self.cfSource = newValue.map(CFSource.object) ?? .none }
+    }
+
+    /// Where `cf` comes from: the placeholder is built only when a worker reads it.
+    private enum CFSource: Sendable {
+        case none
+        case object(JSONObject)
+        case placeholder(clientAcceptEncoding: String?, httpProtocol: String)
+    }
+    private var cfSource = CFSource.none
 
     public init(method: String, url: String, headers: Headers = [:], body: [UInt8] = []) {
         self.method = method.uppercased()
         self.url = url
+        self.urlParts = URLParts(url)
         self.headers = headers
         self.body = body
+    }
+
+    /// Sets ``cf`` to Miniflare's offline placeholder, built when first read.
+    public mutating func setPlaceholderCF(clientAcceptEncoding: String?, httpProtocol: String) {
+        self.cfSource = .placeholder(clientAcceptEncoding: clientAcceptEncoding, httpProtocol: httpProtocol)
     }
 
     public init(method: String, url: String, headers: Headers = [:], body: String) {
@@ -86,10 +128,10 @@ public struct WorkerRequest: Sendable {
     public var text: String { String(decoding: self.body, as: UTF8.self) }
 
     /// The URL's pathname (`/telemetry` for `http://host/telemetry?x=1`), like `new URL(request.url).pathname`.
-    public var pathname: String { URLParts(self.url).pathname }
+    public var pathname: String { self.urlParts.pathname }
 
     /// The URL's query string without `?`, or `""`.
-    public var query: String { URLParts(self.url).query }
+    public var query: String { self.urlParts.query }
 
     /// The query's parameters, `+` decoded as space and percent-escapes decoded, like `URLSearchParams`.
     public var searchParams: [(name: String, value: String)] {
@@ -134,22 +176,25 @@ public struct URLParts: Sendable, Hashable {
     public var query: String
 
     public init(_ url: String) {
-        var rest = Substring(url)
-        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
+        let utf8 = url.utf8
+        var end = utf8.firstIndex(of: UInt8(ascii: "#")) ?? utf8.endIndex
+        var start = utf8.startIndex
         var origin = ""
-        if let schemeEnd = rest.range(of: "://") {
-            let afterScheme = rest[schemeEnd.upperBound...]
-            let hostEnd = afterScheme.firstIndex { $0 == "/" || $0 == "?" } ?? afterScheme.endIndex
-            origin = String(rest[..<hostEnd])
-            rest = afterScheme[hostEnd...]
+        if let colon = utf8[start..<end].firstIndex(of: UInt8(ascii: ":")),
+            utf8[colon..<end].starts(with: "://".utf8)
+        {
+            let afterScheme = utf8.index(colon, offsetBy: 3)
+            let hostEnd = utf8[afterScheme..<end].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? end
+            origin = String(url[url.startIndex..<hostEnd])
+            start = hostEnd
         }
         var query = ""
-        if let q = rest.firstIndex(of: "?") {
-            query = String(rest[rest.index(after: q)...])
-            rest = rest[..<q]
+        if let mark = utf8[start..<end].firstIndex(of: UInt8(ascii: "?")) {
+            query = String(url[utf8.index(after: mark)..<end])
+            end = mark
         }
         self.origin = origin
-        self.pathname = rest.isEmpty ? "/" : String(rest)
+        self.pathname = start == end ? "/" : String(url[start..<end])
         self.query = query
     }
 
@@ -197,6 +242,15 @@ public enum RequestCF {
     /// Miniflare's fallback placeholder (platform.md 6.2): Flarelet never downloads `cf.json`, so this is what
     /// every local request carries, with `clientAcceptEncoding` from the request and the real protocol.
     public static func placeholder(clientAcceptEncoding: String?, httpProtocol: String) -> JSONObject {
+        var cf = httpProtocol == "HTTP/1.1" ? Self.http11 : Self.build(httpProtocol: httpProtocol)
+        cf["clientAcceptEncoding"] = clientAcceptEncoding.map(JSONValue.string) ?? .null
+        return cf
+    }
+
+    /// The placeholder of an HTTP/1.1 request, built once.
+    private static let http11 = Self.build(httpProtocol: "HTTP/1.1")
+
+    private static func build(httpProtocol: String) -> JSONObject {
         var tlsClientAuth = JSONObject()
         for key in [
             "certPresented", "certVerified", "certRevoked", "certIssuerDN", "certSubjectDN", "certIssuerDNRFC2253",
@@ -236,7 +290,7 @@ public enum RequestCF {
         cf["edgeRequestKeepAliveStatus"] = .number(0)
         cf["clientTrustScore"] = .number(99)
         cf["botManagement"] = .object(botManagement)
-        cf["clientAcceptEncoding"] = clientAcceptEncoding.map(JSONValue.string) ?? .null
+        cf["clientAcceptEncoding"] = .null
         return cf
     }
 }

@@ -27,6 +27,8 @@ final class SQLiteAuthorizer {
     var deniedTransaction = false
     /// Set when user SQL assigned a connection-level setting; cleared by whoever restores the defaults.
     var changedSetting = false
+    /// Set once user SQL created a temporary table, index, trigger or view: those live on this connection only.
+    var createdTemporaryObject = false
 
     func authorize(action: Int32, _ first: UnsafePointer<CChar>?, _ second: UnsafePointer<CChar>?) -> Int32 {
         guard self.isEnabled else { return SQLITE_OK }
@@ -45,16 +47,28 @@ final class SQLiteAuthorizer {
                 if Self.settingPragmas.contains(name) { self.changedSetting = true }
             }
             return SQLITE_OK
+        // Temporary objects: checked like their permanent kind, and remembered.
+        case SQLITE_CREATE_TEMP_TABLE, SQLITE_CREATE_TEMP_INDEX, SQLITE_CREATE_TEMP_TRIGGER, SQLITE_CREATE_TEMP_VIEW:
+            let denied =
+                switch action {
+                case SQLITE_CREATE_TEMP_TABLE: Self.isReserved(first)
+                case SQLITE_CREATE_TEMP_INDEX: Self.isReserved(first) || Self.isReserved(second)
+                case SQLITE_CREATE_TEMP_TRIGGER: Self.isReserved(second)
+                default: false
+                }
+            if denied { return SQLITE_DENY }
+            self.createdTemporaryObject = true
+            return SQLITE_OK
         // The first argument is a table or index name.
-        case SQLITE_CREATE_TABLE, SQLITE_CREATE_TEMP_TABLE, SQLITE_DROP_TABLE, SQLITE_DROP_TEMP_TABLE,
+        case SQLITE_CREATE_TABLE, SQLITE_DROP_TABLE, SQLITE_DROP_TEMP_TABLE,
             SQLITE_INSERT, SQLITE_UPDATE, SQLITE_DELETE, SQLITE_READ, SQLITE_REINDEX, SQLITE_ANALYZE,
             SQLITE_CREATE_VTABLE, SQLITE_DROP_VTABLE:
             return Self.isReserved(first) ? SQLITE_DENY : SQLITE_OK
         // The first argument is an index name, the second its table.
-        case SQLITE_CREATE_INDEX, SQLITE_CREATE_TEMP_INDEX, SQLITE_DROP_INDEX, SQLITE_DROP_TEMP_INDEX:
+        case SQLITE_CREATE_INDEX, SQLITE_DROP_INDEX, SQLITE_DROP_TEMP_INDEX:
             return Self.isReserved(first) || Self.isReserved(second) ? SQLITE_DENY : SQLITE_OK
         // The second argument is a table name.
-        case SQLITE_CREATE_TRIGGER, SQLITE_CREATE_TEMP_TRIGGER, SQLITE_DROP_TRIGGER, SQLITE_DROP_TEMP_TRIGGER,
+        case SQLITE_CREATE_TRIGGER, SQLITE_DROP_TRIGGER, SQLITE_DROP_TEMP_TRIGGER,
             SQLITE_ALTER_TABLE:
             return Self.isReserved(second) ? SQLITE_DENY : SQLITE_OK
         default:

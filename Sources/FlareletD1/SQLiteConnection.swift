@@ -45,6 +45,8 @@ final class SQLiteConnection: @unchecked Sendable {
     private(set) var isDefensive = false
     /// Trusted statements kept prepared by ``integer(_:)``; finalized by ``close()``.
     private var cachedStatements: [String: OpaquePointer] = [:]
+    /// User statements kept prepared between calls (single-statement texts only); finalized by ``close()``.
+    let statementCache = StatementCache(capacity: 64)
     /// `PRAGMA page_size`, read on first use.
     private var pageSize: Int64 = 0
 
@@ -81,6 +83,7 @@ final class SQLiteConnection: @unchecked Sendable {
         self.checkpointBeforeClose()
         for statement in self.cachedStatements.values { sqlite3_finalize(statement) }
         self.cachedStatements.removeAll()
+        self.statementCache.removeAll()
         sqlite3_set_authorizer(handle, nil, nil)
         sqlite3_close_v2(handle)
         self.handle = nil
@@ -207,8 +210,10 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// Runs `body` in `BEGIN IMMEDIATE` … `COMMIT`; any error (including one from `COMMIT`) rolls back and is
-    /// rethrown.
+    /// rethrown. Inside a transaction that is already open (the group writer's) `body` simply runs: the caller's
+    /// savepoint makes it atomic.
     func transaction<T>(_ body: () throws(D1Error) -> T) throws(D1Error) -> T {
+        guard self.isAutocommit else { return try body() }
         try self.execute("BEGIN IMMEDIATE")
         do throws(D1Error) {
             let result = try body()
@@ -241,6 +246,41 @@ final class SQLiteConnection: @unchecked Sendable {
         return statement.map { SQLiteStatement(handle: $0, connection: self) }
     }
 
+    /// The prepared statement for `sql` when the text holds exactly one statement, taken from (or added to) the
+    /// statement cache; `nil` when the text holds no statement or several (the caller then prepares statement by
+    /// statement). Statements that assign a connection setting are never cached (the authorizer must see them on
+    /// every use, so that the setting is put back afterwards).
+    func singleStatement(_ sql: String) throws(D1Error) -> SQLiteStatement? {
+        switch self.statementCache.lookup(sql) {
+        case .single(let handle)?:
+            return SQLiteStatement(handle: handle, connection: self, isCached: true)
+        case .multiple?:
+            return nil
+        case nil:
+            break
+        }
+        let hadChangedSetting = self.authorizer.changedSetting
+        self.authorizer.changedSetting = false
+        defer { self.authorizer.changedSetting = hadChangedSetting || self.authorizer.changedSetting }
+        let text = sql.utf8CString
+        let length = text.count - 1
+        return try text.withUnsafeBufferPointer { (buffer) throws(D1Error) -> SQLiteStatement? in
+            guard let base = buffer.baseAddress, length > 0 else { return nil }
+            var tail = 0
+            guard let statement = try self.prepare(base, length: length, tail: &tail) else { return nil }
+            guard SQLSplitter.isBlank(UnsafeRawBufferPointer(start: base + tail, count: length - tail)) else {
+                statement.finalize()
+                self.statementCache.insert(sql, .multiple)
+                return nil
+            }
+            guard !self.authorizer.changedSetting, let handle = statement.handle else { return statement }
+            self.statementCache.insert(sql, .single(handle))
+            // The cache owns the handle now; this use borrows it.
+            statement.disown()
+            return SQLiteStatement(handle: handle, connection: self, isCached: true)
+        }
+    }
+
     /// D1's refusal of `BEGIN`, `COMMIT`, `ROLLBACK`, `SAVEPOINT` and `RELEASE`.
     static let transactionError = D1Error(
         .error,
@@ -262,15 +302,25 @@ final class SQLiteConnection: @unchecked Sendable {
 
     func snapshot() -> Snapshot {
         guard let handle = self.handle else { return Snapshot(totalChanges: 0, lastRowId: 0, size: 0) }
+        return Snapshot(
+            totalChanges: sqlite3_total_changes64(handle),
+            lastRowId: sqlite3_last_insert_rowid(handle),
+            size: self.databaseSize()
+        )
+    }
+
+    /// `page_count × page_size` in bytes.
+    func databaseSize() -> Int {
         let pageCount = self.integer("PRAGMA page_count") ?? 0
         // User SQL cannot change the page size (the PRAGMA is read-only for it, VACUUM is denied, and WAL
         // databases cannot change it at all), so it is read once.
         if self.pageSize == 0 { self.pageSize = self.integer("PRAGMA page_size") ?? 0 }
-        let pageSize = self.pageSize
-        return Snapshot(
-            totalChanges: sqlite3_total_changes64(handle),
-            lastRowId: sqlite3_last_insert_rowid(handle),
-            size: Int(pageCount * pageSize)
-        )
+        return Int(pageCount * self.pageSize)
+    }
+
+    /// `sqlite3_last_insert_rowid`.
+    var lastInsertRowId: Int64 {
+        guard let handle = self.handle else { return 0 }
+        return sqlite3_last_insert_rowid(handle)
     }
 }

@@ -4,29 +4,41 @@ import FlareletCore
 /// `SQLITE_TRANSIENT`: SQLite copies bound text and blobs before the bind call returns.
 private let transientDestructor = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-/// Owns one `sqlite3_stmt`. The statement is finalized by ``finalize()`` or, on any other path, by `deinit`.
+/// One use of a `sqlite3_stmt`. An owned statement is finalized by ``finalize()`` or, on any other path, by
+/// `deinit`; a statement borrowed from the connection's ``StatementCache`` is only reset (the cache owns it).
 ///
-/// Not thread-safe: used only on its connection's queue, and never outlives the connection's `close()`
-/// (the connection finalizes its statements before closing because every statement is scoped to one call).
+/// Not thread-safe: used only by the thread that holds its connection, and never outlives the connection's
+/// `close()` (every statement is scoped to one call).
 final class SQLiteStatement {
     private(set) var handle: OpaquePointer?
     private unowned let connection: SQLiteConnection
+    /// Whether the handle belongs to the connection's statement cache.
+    let isCached: Bool
 
-    init(handle: OpaquePointer, connection: SQLiteConnection) {
+    init(handle: OpaquePointer, connection: SQLiteConnection, isCached: Bool = false) {
         self.handle = handle
         self.connection = connection
+        self.isCached = isCached
+    }
+
+    /// Gives up the handle without finalizing it (its new owner is the statement cache).
+    func disown() {
+        self.handle = nil
     }
 
     deinit {
-        if let handle = self.handle { sqlite3_finalize(handle) }
+        self.finalize()
     }
 
-    /// Finalizes the statement now; later calls do nothing.
+    /// Ends this use: finalizes an owned statement, resets a cached one. Later calls do nothing.
     func finalize() {
-        if let handle = self.handle {
+        guard let handle = self.handle else { return }
+        if self.isCached {
+            sqlite3_reset(handle)
+        } else {
             sqlite3_finalize(handle)
-            self.handle = nil
         }
+        self.handle = nil
     }
 
     /// How many parameters the statement has (the largest `?NNN` index, or the number of `?`).
@@ -87,6 +99,13 @@ final class SQLiteStatement {
             }
             guard rc == SQLITE_OK else { throw self.connection.error(code: rc) }
         }
+    }
+
+    /// `SQLITE_STMTSTATUS_FULLSCAN_STEP` since the last call (the counter is reset, so a cached statement reports
+    /// each use on its own).
+    func takeFullScanSteps() -> Int {
+        guard let handle = self.handle else { return 0 }
+        return Int(sqlite3_stmt_status(handle, SQLITE_STMTSTATUS_FULLSCAN_STEP, 1))
     }
 
     /// Steps once: `true` when a row is available, `false` when done.

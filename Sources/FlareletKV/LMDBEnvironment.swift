@@ -36,17 +36,29 @@ func lmdbMessage(_ code: Int32) -> String {
 ///
 /// One environment exists per directory per process (see ``acquire(directory:mapSize:)``): LMDB forbids opening the
 /// same environment twice in one process, because closing either handle would drop the other's `fcntl` locks.
-/// Every use of the handle runs on the environment's serial queue, one transaction per job, with no `await` inside.
+///
+/// Reads run on the caller's thread in their own read-only transaction (`MDB_NOTLS` lets any thread hold one, and
+/// LMDB readers never wait for a writer). Writes are coalesced: a write that arrives while a commit is in flight
+/// waits, and the environment's serial queue then applies every waiting write in one write transaction, each in a
+/// nested transaction of its own (a failing write is undone alone and gets its own error), and commits them with
+/// one sync. A write returns only once the commit that holds it is durable. No `await` ever runs inside a
+/// transaction.
 final class LMDBEnvironment: @unchecked Sendable {
     let path: String
     let mapSize: Int
-    /// Set on the queue only.
+    /// Written only under the exclusive ``handleLock``; read under its shared side.
     private var env: OpaquePointer?
     private var dbi: MDB_dbi = 0
+    /// Readers hold it shared for the length of a transaction, closing holds it exclusively.
+    private let handleLock = ReadWriteLock()
     private let queue: DispatchQueue
     private let queueKey = DispatchSpecificKey<Void>()
     /// Namespaces using this environment; guarded by ``registry``.
     private var references = 0
+    private let writes = Mutex(PendingWrites())
+    /// Write transactions committed and writes they held.
+    private let groupsCommitted = Atomic<Int>(0)
+    private let writesCommitted = Atomic<Int>(0)
 
     private static let registry = Mutex<[String: LMDBEnvironment]>([:])
 
@@ -138,7 +150,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         _ = mdb_reader_check(handle, &dead)
 
         var txn: OpaquePointer?
-        rc = Self.beginTransaction(handle, flags: 0, &txn)
+        rc = Self.beginTransaction(handle, parent: nil, flags: 0, &txn)
         guard rc == 0, let txn else { throw fail("mdb_txn_begin", rc) }
         var dbi: MDB_dbi = 0
         rc = mdb_dbi_open(txn, "entries", UInt32(MDB_CREATE), &dbi)
@@ -157,75 +169,178 @@ final class LMDBEnvironment: @unchecked Sendable {
     }
 
     private func closeOnQueue() {
-        if let env = self.env { mdb_env_close(env) }
-        self.env = nil
+        // Writes queued before the last namespace closed still commit.
+        self.drainWrites()
+        self.handleLock.withWriteLock {
+            if let env = self.env { mdb_env_close(env) }
+            self.env = nil
+        }
     }
 
     /// `mdb_txn_begin`, adopting a larger map another process has grown the file to.
-    private static func beginTransaction(_ env: OpaquePointer, flags: UInt32, _ txn: inout OpaquePointer?) -> Int32 {
-        var rc = mdb_txn_begin(env, nil, flags, &txn)
+    private static func beginTransaction(_ env: OpaquePointer, parent: OpaquePointer?, flags: UInt32, _ txn: inout OpaquePointer?) -> Int32 {
+        var rc = mdb_txn_begin(env, parent, flags, &txn)
         if rc == MDB_MAP_RESIZED {
             rc = mdb_env_set_mapsize(env, 0)
-            if rc == 0 { rc = mdb_txn_begin(env, nil, flags, &txn) }
+            if rc == 0 { rc = mdb_txn_begin(env, parent, flags, &txn) }
         }
         return rc
     }
 
-    // MARK: Jobs
+    // MARK: Reads (any thread)
 
-    /// Runs `body` on the environment's queue and returns its result.
+    /// Runs `body` in a read-only transaction on the calling thread.
+    func read<T>(method: String, _ body: (Transaction) throws(KVError) -> T) throws(KVError) -> T {
+        try self.handleLock.withReadLock { () throws(KVError) -> T in
+            guard let env = self.env else { throw Self.closedError(method: method) }
+            var txn: OpaquePointer?
+            let rc = Self.beginTransaction(env, parent: nil, flags: UInt32(MDB_RDONLY), &txn)
+            guard rc == 0, let txn else { throw self.error(method: method, operation: "mdb_txn_begin", code: rc) }
+            defer { mdb_txn_abort(txn) }
+            return try body(Transaction(txn: txn, dbi: self.dbi, method: method, environment: self))
+        }
+    }
+
+    // MARK: Writes (coalesced on the queue)
+
+    /// Applies `body` in the next write transaction and returns once that transaction is committed.
     /// - Parameters:
     ///   - method: the KV method for error messages (`GET`, `PUT`, `DELETE`).
-    ///   - body: blocking work: it opens its own transactions through ``read(method:_:)`` and ``write(method:_:)``.
-    func perform<T: Sendable>(
+    ///   - body: blocking work on the transaction; a thrown error undoes only this write.
+    func write<T: Sendable>(
         method: String,
-        _ body: @escaping @Sendable (LMDBEnvironment) throws(KVError) -> T
+        _ body: @escaping @Sendable (Transaction) throws(KVError) -> T
     ) async throws(KVError) -> T {
-        let result: Result<T, KVError> = await withCheckedContinuation { continuation in
-            self.queue.async {
-                guard self.env != nil else {
-                    continuation.resume(returning: .failure(KVError(.backend(method: method, status: 500), "The KV namespace is closed.")))
-                    return
-                }
-                continuation.resume(returning: Result { () throws(KVError) -> T in try body(self) })
-            }
+        let result: Result<T, KVError> = await withUnsafeContinuation { continuation in
+            self.enqueueWrite(method: method, body) { continuation.resume(returning: $0) }
         }
         return try result.get()
     }
 
-    // MARK: Transactions (queue only)
-
-    /// Runs `body` in a read-only transaction.
-    func read<T>(method: String, _ body: (Transaction) throws(KVError) -> T) throws(KVError) -> T {
-        try self.transaction(method: method, readOnly: true, body)
+    /// Queues a write; `completion` runs on the queue once the transaction holding it has committed (or failed).
+    func enqueueWrite<T: Sendable>(
+        method: String,
+        _ body: @escaping @Sendable (Transaction) throws(KVError) -> T,
+        completion: @escaping @Sendable (Result<T, KVError>) -> Void
+    ) {
+        let outcome = WriteOutcome<T>()
+        let job = WriteJob(
+            method: method,
+            apply: { txn in
+                do throws(KVError) {
+                    outcome.value = .success(try body(txn))
+                    return nil
+                } catch {
+                    outcome.value = .failure(error)
+                    return error
+                }
+            },
+            complete: { error in
+                // The body's own failure is in `outcome`; any other error (the commit's) replaces a success.
+                switch (outcome.value, error) {
+                case (.failure(let own)?, _): completion(.failure(own))
+                case (_, let error?): completion(.failure(error))
+                case (let value?, nil): completion(value)
+                case (nil, nil): completion(.failure(Self.closedError(method: method)))
+                }
+            }
+        )
+        let schedule = self.writes.withLock { pending -> Bool in
+            pending.jobs.append(job)
+            if pending.draining { return false }
+            pending.draining = true
+            return true
+        }
+        if schedule { self.queue.async { self.drainWrites() } }
     }
 
-    /// Runs `body` in a write transaction, committing when it returns and aborting when it throws.
-    func write<T>(method: String, _ body: (Transaction) throws(KVError) -> T) throws(KVError) -> T {
-        try self.transaction(method: method, readOnly: false, body)
+    /// Most writes committed together.
+    static let maximumGroup = 256
+
+    /// Write transactions and writes so far; `writes / groups` is the average group size.
+    var statistics: (groups: Int, writes: Int) {
+        (self.groupsCommitted.load(ordering: .relaxed), self.writesCommitted.load(ordering: .relaxed))
     }
 
-    private func transaction<T>(method: String, readOnly: Bool, _ body: (Transaction) throws(KVError) -> T) throws(KVError) -> T {
+    /// Writes waiting for the next transaction.
+    var pendingWriteCount: Int { self.writes.withLock { $0.jobs.count } }
+
+    /// Holds the queue until the returned function is called, so that the writes queued meanwhile share one
+    /// transaction (tests use it to make grouping deterministic).
+    func pauseWrites() -> @Sendable () -> Void {
+        let gate = DispatchSemaphore(value: 0)
+        let entered = DispatchSemaphore(value: 0)
+        self.queue.async {
+            entered.signal()
+            gate.wait()
+        }
+        entered.wait()
+        return { gate.signal() }
+    }
+
+    private func drainWrites() {
+        while let group = self.takeWriteGroup() { self.commit(group) }
+    }
+
+    private func takeWriteGroup() -> [WriteJob]? {
+        self.writes.withLock { pending -> [WriteJob]? in
+            guard !pending.jobs.isEmpty else {
+                pending.draining = false
+                return nil
+            }
+            let count = min(pending.jobs.count, Self.maximumGroup)
+            let group = Array(pending.jobs.prefix(count))
+            pending.jobs.removeFirst(count)
+            return group
+        }
+    }
+
+    /// One write transaction for `group`: each job in a nested transaction, then one commit.
+    private func commit(_ group: [WriteJob]) {
         dispatchPrecondition(condition: .onQueue(self.queue))
-        guard let env = self.env else { throw KVError(.backend(method: method, status: 500), "The KV namespace is closed.") }
-        var txn: OpaquePointer?
-        let rc = Self.beginTransaction(env, flags: readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
-        guard rc == 0, let txn else { throw self.error(method: method, operation: "mdb_txn_begin", code: rc) }
-        let transaction = Transaction(txn: txn, dbi: self.dbi, method: method, environment: self)
-        let value: T
-        do {
-            value = try body(transaction)
-        } catch {
-            mdb_txn_abort(txn)
-            throw error
+        let method = group[0].method
+        var failure: KVError?
+        /// Per job: `nil` when it succeeded, else the error it gets whatever the commit does.
+        var ownErrors: [KVError?] = []
+        self.handleLock.withReadLock {
+            guard let env = self.env else {
+                failure = Self.closedError(method: method)
+                return
+            }
+            var parent: OpaquePointer?
+            let rc = Self.beginTransaction(env, parent: nil, flags: 0, &parent)
+            guard rc == 0, let parent else {
+                failure = self.error(method: method, operation: "mdb_txn_begin", code: rc)
+                return
+            }
+            for job in group {
+                var child: OpaquePointer?
+                let rc = mdb_txn_begin(env, parent, 0, &child)
+                guard rc == 0, let child else {
+                    ownErrors.append(self.error(method: job.method, operation: "mdb_txn_begin", code: rc))
+                    continue
+                }
+                if let error = job.apply(Transaction(txn: child, dbi: self.dbi, method: job.method, environment: self)) {
+                    mdb_txn_abort(child)
+                    ownErrors.append(error)
+                } else {
+                    let commit = mdb_txn_commit(child)
+                    ownErrors.append(commit == 0 ? nil : self.error(method: job.method, operation: "mdb_txn_commit", code: commit))
+                }
+            }
+            let commit = mdb_txn_commit(parent)
+            if commit != 0 { failure = self.error(method: method, operation: "mdb_txn_commit", code: commit) }
         }
-        if readOnly {
-            mdb_txn_abort(txn)
-        } else {
-            let commit = mdb_txn_commit(txn)
-            guard commit == 0 else { throw self.error(method: method, operation: "mdb_txn_commit", code: commit) }
+        self.groupsCommitted.add(1, ordering: .relaxed)
+        self.writesCommitted.add(group.count, ordering: .relaxed)
+        for (index, job) in group.enumerated() {
+            // A job that failed on its own keeps its own error; the others get the commit's.
+            job.complete(index < ownErrors.count ? ownErrors[index] ?? failure : failure)
         }
-        return value
+    }
+
+    static func closedError(method: String) -> KVError {
+        KVError(.backend(method: method, status: 500), "The KV namespace is closed.")
     }
 
     /// A KV error for a failed LMDB call; a full map gets its own advice.
@@ -241,8 +356,8 @@ final class LMDBEnvironment: @unchecked Sendable {
     }
 }
 
-/// An open transaction on the `entries` database; valid only inside ``LMDBEnvironment/read(method:_:)`` or
-/// ``LMDBEnvironment/write(method:_:)``. Buffers it hands out point into the map and die with the transaction.
+/// An open transaction on the `entries` database; valid only inside ``LMDBEnvironment/read(method:_:)`` or a
+/// write body of ``LMDBEnvironment/write(method:_:)``. Buffers it hands out point into the map and die with the transaction.
 struct Transaction {
     let txn: OpaquePointer
     let dbi: MDB_dbi
@@ -311,5 +426,51 @@ struct Transaction {
             rc = mdb_cursor_get(cursor, &key, &data, MDB_NEXT)
         }
         if rc != MDB_NOTFOUND { try self.check(rc, "mdb_cursor_get") }
+    }
+}
+
+/// Writes waiting for the next commit.
+private struct PendingWrites {
+    var jobs: [WriteJob] = []
+    /// Whether a drain is scheduled or running on the queue.
+    var draining = false
+}
+
+/// One queued write: `apply` runs it on its nested transaction and returns its own error; `complete` delivers the
+/// outcome, or the error that undid it (the commit's, or opening its nested transaction).
+private struct WriteJob: Sendable {
+    var method: String
+    var apply: @Sendable (Transaction) -> KVError?
+    var complete: @Sendable (KVError?) -> Void
+}
+
+/// The value a write body produced, kept until its transaction commits. Touched on the queue only.
+private final class WriteOutcome<T: Sendable>: @unchecked Sendable {
+    var value: Result<T, KVError>?
+}
+
+/// A `pthread_rwlock_t`.
+final class ReadWriteLock: @unchecked Sendable {
+    private let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
+
+    init() {
+        pthread_rwlock_init(self.lock, nil)
+    }
+
+    deinit {
+        pthread_rwlock_destroy(self.lock)
+        self.lock.deallocate()
+    }
+
+    func withReadLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        pthread_rwlock_rdlock(self.lock)
+        defer { pthread_rwlock_unlock(self.lock) }
+        return try body()
+    }
+
+    func withWriteLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        pthread_rwlock_wrlock(self.lock)
+        defer { pthread_rwlock_unlock(self.lock) }
+        return try body()
     }
 }

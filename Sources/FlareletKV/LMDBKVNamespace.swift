@@ -6,9 +6,11 @@ import Synchronization
 /// A KV namespace stored in an LMDB environment directory (platform.md 3, 7.4, 7.5).
 ///
 /// One directory is one namespace. Keys are kept in UTF-8 byte order, so `list` reads them straight off an LMDB
-/// cursor. Every operation is a short LMDB transaction run on a private serial queue; the environment is opened
-/// without lock-disabling flags, so another process (the dev server and the CLI) may use the same directory at the
-/// same time. Within one process, namespaces opened on the same directory share one environment.
+/// cursor. `get` and `list` are short read transactions on the caller's thread that never wait for a writer; `put`
+/// and `delete` are coalesced with the writes waiting at the same time into one write transaction and one sync
+/// (see ``LMDBEnvironment``). The environment is opened without lock-disabling flags, so another process (the dev
+/// server and the CLI) may use the same directory at the same time. Within one process, namespaces opened on the
+/// same directory share one environment.
 ///
 /// Expired entries are invisible to `get` and `list`; `get` deletes the entry it finds expired, and
 /// ``purgeExpired()`` deletes them all.
@@ -56,16 +58,17 @@ public final class LMDBKVNamespace: KVNamespace {
         try KVValidation.checkCacheTtl(cacheTtl)
         let now = self.nowSeconds()
         let storedKey = StoredKey(Array(key.utf8))
-        let record = try await self.open(method: "GET").perform(method: "GET") { (environment) throws(KVError) -> StoredRecord? in
-            let found = try environment.read(method: "GET") { (txn) throws(KVError) -> StoredRecord? in
-                try Self.find(storedKey, in: txn)
-            }
-            guard let found, found.isExpired(now: now) else { return found }
+        let environment = try self.open(method: "GET")
+        let found = try environment.read(method: "GET") { (txn) throws(KVError) -> StoredRecord? in
+            try Self.find(storedKey, in: txn)
+        }
+        var record = found
+        if let found, found.isExpired(now: now) {
+            record = nil
             // Lazy expiry: best effort, a failure here must not fail the read.
-            _ = try? environment.write(method: "GET") { (txn) throws(KVError) -> Bool in
+            _ = try? await environment.write(method: "GET") { (txn) throws(KVError) -> Bool in
                 try Self.update(storedKey, with: nil, in: txn, onlyIfExpiredAt: now)
             }
-            return nil
         }
         guard let record else { return nil }
         return KVEntry(
@@ -91,20 +94,16 @@ public final class LMDBKVNamespace: KVNamespace {
             metadata: metadataText.map { Array($0.utf8) },
             value: value
         )
-        _ = try await self.open(method: "PUT").perform(method: "PUT") { (environment) throws(KVError) -> Bool in
-            try environment.write(method: "PUT") { (txn) throws(KVError) -> Bool in
-                try Self.update(storedKey, with: record, in: txn)
-            }
+        _ = try await self.open(method: "PUT").write(method: "PUT") { (txn) throws(KVError) -> Bool in
+            try Self.update(storedKey, with: record, in: txn)
         }
     }
 
     public func delete(_ key: String) async throws(KVError) {
         try KVValidation.checkKey(key, method: "DELETE")
         let storedKey = StoredKey(Array(key.utf8))
-        _ = try await self.open(method: "DELETE").perform(method: "DELETE") { (environment) throws(KVError) -> Bool in
-            try environment.write(method: "DELETE") { (txn) throws(KVError) -> Bool in
-                try Self.update(storedKey, with: nil, in: txn)
-            }
+        _ = try await self.open(method: "DELETE").write(method: "DELETE") { (txn) throws(KVError) -> Bool in
+            try Self.update(storedKey, with: nil, in: txn)
         }
     }
 
@@ -120,10 +119,8 @@ public final class LMDBKVNamespace: KVNamespace {
         let prefix = Array((options.prefix ?? "").utf8)
         let now = self.nowSeconds()
         let startAfter = after
-        let page = try await self.open(method: "GET").perform(method: "GET") { (environment) throws(KVError) -> ListPage in
-            try environment.read(method: "GET") { (txn) throws(KVError) -> ListPage in
-                try Self.listPage(in: txn, prefix: prefix, after: startAfter, limit: limit, now: now)
-            }
+        let page = try self.open(method: "GET").read(method: "GET") { (txn) throws(KVError) -> ListPage in
+            try Self.listPage(in: txn, prefix: prefix, after: startAfter, limit: limit, now: now)
         }
         var keys: [KVKey] = []
         keys.reserveCapacity(page.keys.count)
@@ -141,6 +138,17 @@ public final class LMDBKVNamespace: KVNamespace {
         return KVListResult(keys: keys, listComplete: false, cursor: KVValidation.encodeCursor(last.name))
     }
 
+    /// Write transactions committed on this namespace's environment and the writes they held (shared with other
+    /// namespaces of this process on the same directory).
+    public var writeStatistics: (transactions: Int, writes: Int) {
+        guard let environment = self.environment.withLock({ $0 }) else { return (0, 0) }
+        let statistics = environment.statistics
+        return (statistics.groups, statistics.writes)
+    }
+
+    /// The environment (tests pause its writer to make grouping deterministic).
+    var lmdbEnvironment: LMDBEnvironment? { self.environment.withLock { $0 } }
+
     // MARK: Maintenance
 
     /// Deletes every expired entry and returns how many there were. LMDB reuses the freed pages for later writes.
@@ -149,32 +157,31 @@ public final class LMDBKVNamespace: KVNamespace {
     /// entries each, so a large purge does not hold the write lock for long.
     public func purgeExpired() async throws(KVError) -> Int {
         let now = self.nowSeconds()
-        return try await self.open(method: "DELETE").perform(method: "DELETE") { (environment) throws(KVError) -> Int in
-            var expired: [StoredKey] = []
-            try environment.read(method: "DELETE") { (txn) throws(KVError) in
-                try txn.scan(from: nil) { (key, data) throws(KVError) -> Bool in
-                    guard let views = Bucket.parse(data) else { throw Self.corrupt(Array(key), txn: txn) }
-                    for view in views where view.isExpired(now: now) {
-                        expired.append(StoredKey(lmdbKey: Array(key), suffix: Array(data[view.suffix])))
-                    }
-                    return true
+        let environment = try self.open(method: "DELETE")
+        var expired: [StoredKey] = []
+        try environment.read(method: "DELETE") { (txn) throws(KVError) in
+            try txn.scan(from: nil) { (key, data) throws(KVError) -> Bool in
+                guard let views = Bucket.parse(data) else { throw Self.corrupt(Array(key), txn: txn) }
+                for view in views where view.isExpired(now: now) {
+                    expired.append(StoredKey(lmdbKey: Array(key), suffix: Array(data[view.suffix])))
                 }
+                return true
             }
-            var purged = 0
-            var start = 0
-            while start < expired.count {
-                let batch = expired[start..<min(start + 500, expired.count)]
-                purged += try environment.write(method: "DELETE") { (txn) throws(KVError) -> Int in
-                    var count = 0
-                    for key in batch where try Self.update(key, with: nil, in: txn, onlyIfExpiredAt: now) {
-                        count += 1
-                    }
-                    return count
-                }
-                start += batch.count
-            }
-            return purged
         }
+        var purged = 0
+        var start = 0
+        while start < expired.count {
+            let batch = Array(expired[start..<min(start + 500, expired.count)])
+            purged += try await environment.write(method: "DELETE") { (txn) throws(KVError) -> Int in
+                var count = 0
+                for key in batch where try Self.update(key, with: nil, in: txn, onlyIfExpiredAt: now) {
+                    count += 1
+                }
+                return count
+            }
+            start += batch.count
+        }
+        return purged
     }
 
     // MARK: Helpers

@@ -95,7 +95,7 @@ struct WorkerResponder: HTTPResponder {
             body: body.bytes
         )
         // The server speaks HTTP/1.1 only.
-        workerRequest.cf = RequestCF.placeholder(clientAcceptEncoding: clientAcceptEncoding, httpProtocol: "HTTP/1.1")
+        workerRequest.setPlaceholderCF(clientAcceptEncoding: clientAcceptEncoding, httpProtocol: "HTTP/1.1")
         let response = await self.router.handle(workerRequest)
         return Self.convert(response)
     }

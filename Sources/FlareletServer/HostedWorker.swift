@@ -100,7 +100,8 @@ public final class HostedWorker: Sendable {
     /// Runs `fetch`; the `waitUntil` work keeps running in the background and is tracked for shutdown.
     public func fetch(_ request: WorkerRequest) async -> WorkerResponse {
         let (response, context) = await Invocation.fetch(self.worker, request: request, env: self.env)
-        self.pending.track(context)
+        // Most requests start no background work: nothing to track then.
+        if context.hasTasks { self.pending.track(context) }
         return response
     }
 

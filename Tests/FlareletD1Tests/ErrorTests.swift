@@ -70,13 +70,22 @@ struct ErrorTests {
 
     @Test(arguments: [
         "PRAGMA journal_mode", "PRAGMA journal_mode = DELETE", "PRAGMA writable_schema = ON", "PRAGMA page_size = 8192",
-        "PRAGMA synchronous = OFF", "PRAGMA user_version", "ATTACH 'other.db' AS other", "DETACH other", "VACUUM",
+        "PRAGMA synchronous = OFF", "PRAGMA user_version", "ATTACH 'other.db' AS other", "DETACH other",
     ])
     func disallowedStatements(sql: String) async throws {
         try await withDatabase { database in
             let error = await d1Error { try await database.run(sql) }
             #expect(error?.kind == .error)
             #expect(error?.sqliteCode == 23)
+        }
+    }
+
+    /// platform-next.md 12: every call runs inside a transaction, so `VACUUM` fails on SQLite's own check.
+    @Test func vacuumFailsAsInsideATransaction() async throws {
+        try await withDatabase { database in
+            let error = await d1Error { try await database.run("VACUUM") }
+            #expect(error?.description == "D1_ERROR: cannot VACUUM from within a transaction: SQLITE_ERROR")
+            #expect(error?.sqliteCode == 1)
         }
     }
 
