@@ -24,9 +24,14 @@ struct FuzzTarget: Sendable {
         ([("Content-Type", "application/json")], Array(text.utf8))
     }
 
-    /// The path of a request target (before `?` or `#`).
+    /// The path of a request target (before `?` or `#`; for an absolute-form target, after its authority).
     static func path(of target: String) -> String {
-        String(target.prefix { $0 != "?" && $0 != "#" })
+        var rest = Substring(target)
+        if let scheme = rest.range(of: "://") {
+            rest = rest[scheme.upperBound...]
+            rest = rest[(rest.firstIndex(of: "/") ?? rest.endIndex)...]
+        }
+        return String(rest.prefix { $0 != "?" && $0 != "#" })
     }
 
     /// The manual scheduled-trigger endpoints answer 500 when the handler fails (platform.md 4).
@@ -53,7 +58,7 @@ struct FuzzTarget: Sendable {
             ],
             documented5xx: { method, target, status, body in
                 // Any exception in the POST path (section 9), including invalid JSON.
-                (status == 500 && method == "POST" && target.hasSuffix("/telemetry")
+                (status == 500 && method == "POST" && target.prefix { $0 != "#" }.hasSuffix("/telemetry")
                     && body.hasPrefix(#"{"error":"Internal server error","message":"#))
                     || (status == 500 && Self.isScheduledEndpoint(target))
             }

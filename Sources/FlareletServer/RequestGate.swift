@@ -24,8 +24,10 @@ enum RequestGate {
     static func refusal(for request: Request) -> Response? {
         let method = request.method.rawValue
         guard self.servedMethods.contains(method) else {
-            // CONNECT turns the rest of the connection into a tunnel for the HTTP parser: close after answering.
-            return self.answer(.notImplemented, "Method \(method) is not supported", close: method == "CONNECT")
+            // CONNECT turns the rest of the connection into a tunnel for the HTTP parser; a body this answer does not
+            // read could be of any length (what follows it is no request). Both end the connection.
+            let hasBody = request.headers[.transferEncoding] != nil || (request.headers[.contentLength].flatMap { Int($0) } ?? 0) > 0
+            return self.answer(.notImplemented, "Method \(method) is not supported", close: method == "CONNECT" || hasBody)
         }
         let codings = request.headers[values: .transferEncoding]
             .flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }

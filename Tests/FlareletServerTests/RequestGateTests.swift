@@ -30,6 +30,15 @@ struct RequestGateTests {
         #expect(response.headers[.contentType] == "text/plain;charset=UTF-8")
     }
 
+    @Test func aRefusalThatLeavesABodyUnreadClosesTheConnection() throws {
+        for fields: HTTPFields in [[.contentLength: "5"], [.transferEncoding: "chunked"]] {
+            let response = try #require(RequestGate.refusal(for: Self.request(.trace, fields)))
+            #expect(response.status == .notImplemented)
+            #expect(response.headers[.connection] == "close")
+        }
+        #expect(RequestGate.refusal(for: Self.request(.trace, [.contentLength: "0"]))?.headers[.connection] == nil)
+    }
+
     @Test(arguments: ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "PROPFIND", "PURGE"])
     func servedMethodsPass(method: String) {
         #expect(RequestGate.refusal(for: Self.request(HTTPRequest.Method(method)!)) == nil)
