@@ -30,13 +30,13 @@ struct FuzzCommand: ParsableCommand {
     @Option(help: "Run only this case, printing what was sent and received.")
     var only: Int?
 
+    @Option(help: "The server's --header-timeout and --idle-timeout in seconds; 0 leaves its defaults (for binaries without them).")
+    var serverTimeout = 1
+
     @OptionGroup var suite: SuiteOptions
 
-    /// Header and idle timeouts given to the server, in seconds (short, so stalled cases end quickly).
-    static let serverTimeout = 1
-
     func validate() throws {
-        guard self.cases >= 1, self.concurrency >= 1, self.hangLimit > 0, self.stallEvery >= 2 else {
+        guard self.cases >= 1, self.concurrency >= 1, self.hangLimit > 0, self.stallEvery >= 2, self.serverTimeout >= 0 else {
             throw ValidationError("--cases, --concurrency and --hang-limit must be positive, --stall-every at least 2")
         }
     }
@@ -62,15 +62,14 @@ struct FuzzCommand: ParsableCommand {
             environment: environment,
             arguments: configs.flatMap { ["-c", environment.path($0)] } + [
                 "--port", "0", "--persist-to", state.path, "--no-crons", "--log-level", "error",
-                "--header-timeout", String(Self.serverTimeout), "--idle-timeout", String(Self.serverTimeout),
                 // Minigem's in-memory rate limit (2,000 an hour per IP) would otherwise answer most of its cases 429.
                 "--var", "RATE_LIMIT_MAX:1000000000",
-            ],
+            ] + (self.serverTimeout > 0 ? ["--header-timeout", String(self.serverTimeout), "--idle-timeout", String(self.serverTimeout)] : []),
             workers: FuzzTarget.all.map(\.worker)
         )
         let ports = FuzzTarget.all.map { server.port($0.worker) }
         let generator = FuzzGenerator(seed: seed, targets: FuzzTarget.all, stallEvery: self.stallEvery)
-        let oracle = FuzzOracle(hangLimit: self.hangLimit, stallLimit: Double(Self.serverTimeout) + self.hangLimit, server: server)
+        let oracle = FuzzOracle(hangLimit: self.hangLimit, stallLimit: Double(max(self.serverTimeout, 1)) + self.hangLimit, server: server)
 
         if let only = self.only {
             let fuzzCase = generator.make(only)
@@ -85,7 +84,7 @@ struct FuzzCommand: ParsableCommand {
 
         say(
             "fuzz: seed \(seed), \(grouped(self.cases)) cases, \(self.concurrency) clients, hang limit \(self.hangLimit) s, "
-                + "server timeouts \(Self.serverTimeout) s; workers: \(zip(FuzzTarget.all, ports).map { "\($0.worker) :\($1)" }.joined(separator: ", "))"
+                + "server timeouts \(self.serverTimeout) s; workers: \(zip(FuzzTarget.all, ports).map { "\($0.worker) :\($1)" }.joined(separator: ", "))"
         )
         let started = Date()
         let tally = Locked(Tally())
