@@ -147,6 +147,10 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var inputClosed = false
     /// Output is shut down (or being); input is only drained.
     private var closing = false
+    /// Every answer written so far has gone out (set once closing has begun).
+    private var outputDone = false
+    /// The end of the last answer, completed once it is written to the socket.
+    private var lastWrite: EventLoopFuture<Void>?
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
     private var lingerTimer: Scheduled<Void>?
@@ -212,7 +216,8 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             self.inputClosed = true
             self.noMoreRequests = true
             if self.closing {
-                context.close(promise: nil)
+                // Close once the last answer is out (see closeWhenWritten).
+                if self.outputDone { context.close(promise: nil) }
                 return
             }
             if self.timeouts.inFlight == 0 {
@@ -251,11 +256,16 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.write(data, promise: promise)
         case .end:
             self.timeouts.responseEnded(at: .now())
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.cascade(to: promise)
+            self.lastWrite = written.futureResult
             if self.responseCloses {
-                self.finishAndClose(context, last: data, promise: promise)
+                self.beginClosing()
+                context.writeAndFlush(data, promise: written)
+                self.closeWhenWritten(context, fully: false)
                 return
             }
-            context.write(data, promise: promise)
+            context.write(data, promise: written)
             if self.pendingTimeoutAnswer && self.timeouts.inFlight == 0 {
                 self.answerTimeout(context)
                 return
@@ -274,29 +284,35 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
                 "Content-Type": "text/plain;charset=UTF-8", "Content-Length": String(body.readableBytes), "Connection": "close",
             ]
         )
+        self.beginClosing()
+        let written = context.eventLoop.makePromise(of: Void.self)
+        self.lastWrite = written.futureResult
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)
         context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        self.finishAndClose(context, last: self.wrapOutboundOut(.end(nil)), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: written)
+        self.closeWhenWritten(context, fully: false)
     }
 
-    /// Sends `last`, shuts output down once it is out, then drains input until the client closes or the linger
-    /// time is over.
-    private func finishAndClose(_ context: ChannelHandlerContext, last: NIOAny, promise: EventLoopPromise<Void>?) {
+    private func beginClosing() {
         self.closing = true
         self.timer?.cancel()
         self.timer = nil
-        let written = context.eventLoop.makePromise(of: Void.self)
-        written.futureResult.cascade(to: promise)
-        context.writeAndFlush(last, promise: written)
-        let inputClosed = self.inputClosed
-        written.futureResult.assumeIsolated().whenComplete { result in
-            if case .success = result, !inputClosed {
+    }
+
+    /// Once every answer is written: shuts output down and drains input until the client closes or the linger time
+    /// is over (so that it reads the answer rather than a reset), or closes at once when `fully`, when the client
+    /// has closed its side, or when writing failed.
+    private func closeWhenWritten(_ context: ChannelHandlerContext, fully: Bool) {
+        let written = self.lastWrite ?? context.eventLoop.makeSucceededVoidFuture()
+        written.assumeIsolated().whenComplete { result in
+            self.outputDone = true
+            if case .success = result, !fully, !self.inputClosed {
                 context.close(mode: .output, promise: nil)
+                self.startLinger(context)
             } else {
                 context.close(promise: nil)
             }
         }
-        if !inputClosed { self.startLinger(context) }
     }
 
     private func startLinger(_ context: ChannelHandlerContext) {
@@ -328,8 +344,8 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         guard let context = self.context, !self.closing else { return }
         switch self.timeouts.expire(at: .now()) {
         case .close?:
-            self.closing = true
-            context.close(promise: nil)
+            self.beginClosing()
+            self.closeWhenWritten(context, fully: true)
         case .requestTimeout?:
             self.noMoreRequests = true
             if self.timeouts.inFlight == 0 {
