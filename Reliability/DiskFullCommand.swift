@@ -3,14 +3,16 @@ import FlareletD1
 import FlareletTesting
 import Foundation
 
-/// `diskfull`: `flarelet dev` with `--persist-to` on a small tmpfs, written to until the disk is full.
+/// `diskfull`: `flarelet dev` with `--persist-to` on a small tmpfs, written to until the disk is full, twice on a
+/// fresh disk with the same seed:
 ///
-/// 1. VoiceMode and Drift load until writes fail: every failure must be a complete 5xx answer, the server must stay
-///    up and keep answering reads (`GET /v1/health`).
-/// 2. Free 1 MiB: the live server must accept writes again.
-/// 3. Fill again, free another 1 MiB, stop the server (SIGTERM) and restart it: it must accept writes too.
-/// 4. With the server stopped: `PRAGMA integrity_check` is `ok` and everything answered 200 is stored (as in
-///    `crash`).
+/// 1. VoiceMode and Drift load until 10 writes in a row are refused: every refusal must be a complete 5xx answer,
+///    and the server must stay up and keep answering reads (`GET /v1/health`).
+/// 2. Free some space (`--free-kib`). The first time the live server goes on; the second time it is stopped
+///    (SIGTERM, status 0) and restarted first. Then `--recovery-writes` writes: the live server must accept at least
+///    one, and the restarted server at least as many as the live one did.
+/// 3. With the server stopped (after the stop, and at the end): `PRAGMA integrity_check` is `ok` and everything
+///    answered 200 is stored (as in `crash`).
 ///
 /// Skipped, with the reason printed and exit status 0, where the machine does not allow mounting a tmpfs.
 struct DiskFullCommand: ParsableCommand {
@@ -20,9 +22,12 @@ struct DiskFullCommand: ParsableCommand {
     )
 
     @Option(help: "Size of the tmpfs in MiB.")
-    var megabytes = 6
+    var megabytes = 4
 
-    @Option(help: "Writes that must succeed after space is freed (live, then after the restart).")
+    @Option(name: .customLong("free-kib"), help: "KiB freed once the disk is full.")
+    var freeKiB = 256
+
+    @Option(help: "Writes attempted after space is freed (live, then after the restart).")
     var recoveryWrites = 10
 
     @OptionGroup var suite: SuiteOptions
@@ -33,54 +38,62 @@ struct DiskFullCommand: ParsableCommand {
             say("SKIP diskfull: \(reason)")
             return
         }
-        let disk = try SmallDisk.mount(megabytes: self.megabytes).get()
-        defer { disk.unmount() }
         let started = Date()
         let seed = self.suite.resolvedSeed
-        say("diskfull: \(self.megabytes) MiB tmpfs at \(disk.path), seed \(seed)")
+        say("diskfull: \(self.megabytes) MiB tmpfs, \(self.freeKiB) KiB freed once full, seed \(seed)")
+        // The same episode twice on a fresh disk: once the live server goes on after space is freed, once it is
+        // stopped and restarted first. The restart must recover as the live server does.
+        var totals = (acked: 0, refused: 0)
+        var recovered: [Int] = []
+        for restart in [false, true] {
+            let episode = try self.episode(environment, seed: seed, restart: restart)
+            totals.acked += episode.acked
+            totals.refused += episode.refused
+            recovered.append(episode.recovered)
+        }
+        guard recovered[0] > 0 else {
+            throw SuiteError("after freeing \(self.freeKiB) KiB the live server accepted no write")
+        }
+        guard recovered[1] >= recovered[0] else {
+            throw SuiteError(
+                "after freeing \(self.freeKiB) KiB a restarted server accepted \(recovered[1]) of \(self.recoveryWrites) writes, "
+                    + "the live server \(recovered[0])"
+            )
+        }
+        say(
+            "PASS diskfull in \(elapsed(since: started)): \(grouped(totals.acked)) writes acknowledged, all stored; "
+                + "\(totals.refused) refused while full, every one a complete 5xx answer; recovery live and after a restart; "
+                + "integrity_check ok"
+        )
+    }
+
+    func episode(_ environment: Environment, seed: UInt64, restart: Bool) throws -> (acked: Int, refused: Int, recovered: Int) {
+        let disk = try SmallDisk.mount(megabytes: self.megabytes).get()
+        defer { disk.unmount() }
         try Telemetry.applySchemas(environment, state: disk.path)
-        try disk.fill("filler-live", bytes: 1024 * 1024)
-        try disk.fill("filler-restart", bytes: 1024 * 1024)
+        try disk.fill("filler", bytes: self.freeKiB * 1024)
         let ledger = Ledger(prefix: "full", runTag: String(seed))
         var load = Load(ledger: ledger, random: SeededRandom(seed: seed))
-
         var server = try Telemetry.startServer(environment, state: disk.path)
-        let first = try load.fill(server)
-        say(
-            "full after \(grouped(first.accepted)) accepted writes (\(disk.availableBytes) bytes left); then \(first.refused) refused: \(first.errors)"
-        )
-
-        try FileManager.default.removeItem(atPath: disk.path + "/filler-live")
-        let live = try load.write(server, times: self.recoveryWrites)
-        guard live == self.recoveryWrites else {
-            throw SuiteError("after freeing 1 MiB the live server accepted only \(live) of \(self.recoveryWrites) writes")
+        let fill = try load.fill(server)
+        let label = restart ? "restart" : "live"
+        say("\(label): full after \(grouped(fill.accepted)) accepted writes, then \(fill.refused) refused (\(fill.errors))")
+        try FileManager.default.removeItem(atPath: disk.path + "/filler")
+        if restart {
+            guard let status = server.stop(), status == 0 else {
+                throw SuiteError("flarelet dev did not stop cleanly on SIGTERM after the disk was full (stderr: \(server.stderr))")
+            }
+            try Telemetry.verify(state: disk.path, ledger: ledger, context: "after the stop")
+            server = try Telemetry.startServer(environment, state: disk.path)
         }
-        say("freed 1 MiB: the live server accepted \(live)/\(self.recoveryWrites) writes")
-
-        let second = try load.fill(server)
-        say("full again after \(grouped(second.accepted)) more writes; \(second.refused) refused: \(second.errors)")
-        try FileManager.default.removeItem(atPath: disk.path + "/filler-restart")
-        guard let status = server.stop(), status == 0 else {
-            throw SuiteError("flarelet dev did not stop cleanly on SIGTERM after the disk was full (stderr: \(server.stderr))")
-        }
-        try Telemetry.verify(state: disk.path, ledger: ledger, context: "after the stop")
-        server = try Telemetry.startServer(environment, state: disk.path)
-        let restarted = try load.write(server, times: self.recoveryWrites)
-        guard restarted == self.recoveryWrites else {
-            throw SuiteError("after freeing 1 MiB and a restart the server accepted only \(restarted) of \(self.recoveryWrites) writes")
-        }
-        say("freed 1 MiB, restarted: \(restarted)/\(self.recoveryWrites) writes accepted")
+        let accepted = try load.write(server, times: self.recoveryWrites)
+        say("\(label): freed \(self.freeKiB) KiB\(restart ? ", restarted" : ""): \(accepted)/\(self.recoveryWrites) writes accepted")
         guard let final = server.stop(), final == 0 else {
             throw SuiteError("flarelet dev did not stop cleanly on SIGTERM (stderr: \(server.stderr))")
         }
-        try Telemetry.verify(state: disk.path, ledger: ledger, context: "at the end")
+        try Telemetry.verify(state: disk.path, ledger: ledger, context: "\(label), at the end")
         let snapshot = ledger.snapshot()
-        say(
-            "PASS diskfull in \(elapsed(since: started)): \(grouped(snapshot.voiceAcked.count)) VoiceMode events and "
-                + "\(grouped(snapshot.batchesAcked.count)) Drift batches acknowledged, all stored; writes refused while full "
-                + "(\(first.refused + second.refused), every one a complete 5xx answer); recovery live and after a restart; "
-                + "integrity_check ok"
-        )
+        return (snapshot.voiceAcked.count + snapshot.batchesAcked.count, fill.refused, accepted)
     }
 
     /// Sequential VoiceMode events and Drift batches (2 KB of padding per event so the disk fills quickly).

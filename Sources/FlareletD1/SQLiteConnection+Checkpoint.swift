@@ -44,9 +44,14 @@ extension SQLiteConnection {
 
     /// `SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE` (through the same fixed-signature call as defensive mode).
     private func setNoCheckpointOnClose() {
+        guard let handle = self.handle else { return }
+        Self.setNoCheckpointOnClose(handle)
+    }
+
+    /// `SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE` on any handle.
+    static func setNoCheckpointOnClose(_ handle: OpaquePointer) {
         #if os(Linux) && (arch(x86_64) || arch(arm64))
-        guard let handle = self.handle, let address = Self.dbConfigAddress, let symbol = UnsafeRawPointer(bitPattern: address)
-        else { return }
+        guard let address = Self.dbConfigAddress, let symbol = UnsafeRawPointer(bitPattern: address) else { return }
         typealias DBConfigInt = @convention(c) (OpaquePointer?, Int32, Int32, UnsafeMutablePointer<Int32>?) -> Int32
         let dbConfig = unsafeBitCast(symbol, to: DBConfigInt.self)
         var enabled: Int32 = 0

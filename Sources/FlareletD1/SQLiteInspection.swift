@@ -2,10 +2,10 @@ import CSQLite
 public import FlareletCore
 
 /// Operator-side checks of a database file, outside D1's rules (no authorizer, no limits): what the reliability
-/// suite uses to verify a database after `kill -9` or a full disk.
+/// suite uses to verify a database after `kill -9` or a full disk, while no process has the file open.
 public enum SQLiteInspection {
-    /// The rows of `PRAGMA integrity_check` (`["ok"]` for a sound file). Opening the file replays its WAL first,
-    /// as any connection would.
+    /// The rows of `PRAGMA integrity_check` (`["ok"]` for a sound file), with the WAL's committed frames taken
+    /// into account as any connection would.
     /// - Parameter path: The database file.
     /// - Throws: ``D1Error`` when the file cannot be opened or the check cannot run.
     public static func integrityCheck(path: String) throws(D1Error) -> [String] {
@@ -19,12 +19,16 @@ public enum SQLiteInspection {
     /// - Throws: ``D1Error`` with SQLite's message when opening, preparing or stepping fails.
     public static func rows(path: String, sql: String) throws(D1Error) -> [[String?]] {
         var db: OpaquePointer?
+        // An exclusive lock keeps the WAL index in memory (no -shm file to create on a full disk) and closing does
+        // not checkpoint, so looking changes nothing on disk. The file must not be in use.
         let rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, nil)
         defer { sqlite3_close_v2(db) }
         guard rc == SQLITE_OK, let db else {
             throw D1Error(.error, "cannot open \(path): \(SQLiteResultCode.describe(rc))", sqliteCode: rc)
         }
+        SQLiteConnection.setNoCheckpointOnClose(db)
         sqlite3_busy_timeout(db, 5000)
+        sqlite3_exec(db, "PRAGMA locking_mode=EXCLUSIVE", nil, nil, nil)
         var statement: OpaquePointer?
         let prepared = sqlite3_prepare_v2(db, sql, -1, &statement, nil)
         defer { sqlite3_finalize(statement) }
