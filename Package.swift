@@ -44,10 +44,11 @@ let package = Package(
 
         // MARK: Worker-facing modules
         .target(name: "FlareletJSON", swiftSettings: swiftSettings),
+        .target(name: "FlareletJavaScript", dependencies: ["FlareletJSON"], swiftSettings: swiftSettings),
         .target(
             name: "FlareletCore",
             dependencies: [
-                "FlareletJSON",
+                "FlareletJSON", "FlareletJavaScript",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -56,7 +57,7 @@ let package = Package(
         .target(
             name: "Flarelet",
             dependencies: [
-                "FlareletCore", "FlareletJSON", "FlareletCrypto",
+                "FlareletCore", "FlareletJSON", "FlareletJavaScript", "FlareletCrypto",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -73,7 +74,7 @@ let package = Package(
         .target(name: "FlareletCron", dependencies: ["FlareletCore"], swiftSettings: swiftSettings),
         .target(
             name: "FlareletTesting",
-            dependencies: ["FlareletCore", "FlareletJSON", "FlareletCrypto", "FlareletD1", "FlareletKV"],
+            dependencies: ["FlareletCore", "FlareletJSON", "FlareletJavaScript", "FlareletCrypto", "FlareletD1", "FlareletKV"],
             swiftSettings: swiftSettings
         ),
 
@@ -97,7 +98,7 @@ let package = Package(
         .target(
             name: "FlareletServer",
             dependencies: [
-                "FlareletCore", "FlareletConfig", "FlareletD1", "FlareletKV", "FlareletCron",
+                "FlareletCore", "FlareletJavaScript", "FlareletConfig", "FlareletD1", "FlareletKV", "FlareletCron",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,7 +109,7 @@ let package = Package(
         .target(
             name: "FlareletCLI",
             dependencies: [
-                "FlareletServer", "FlareletWorkers", "FlareletTesting", "RuntWorker",
+                "FlareletServer", "FlareletWorkers", "FlareletTesting", "FlareletJavaScript", "RuntWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -119,12 +120,20 @@ let package = Package(
         .executableTarget(
             name: "flarelet-bench",
             dependencies: [
-                "FlareletCLI", "FlareletCore", "FlareletJSON", "FlareletCrypto", "RuntWorker", "CSQLite",
+                "FlareletCLI", "FlareletServer", "FlareletWorkers", "FlareletConfig", "FlareletCore", "FlareletJSON",
+                "FlareletCrypto", "RuntWorker", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Benchmarks/flarelet-bench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "JSONBenchmark",
+            dependencies: ["FlareletJSON"],
+            path: "Benchmarks/JSONBenchmark",
             swiftSettings: swiftSettings
         ),
 
@@ -138,6 +147,12 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "FlareletJSONTests", dependencies: ["FlareletJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FlareletJavaScriptTests",
+            dependencies: ["FlareletJavaScript", "FlareletJSON"],
+            exclude: ["Vectors"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "FlareletCoreTests", dependencies: ["FlareletCore", "FlareletTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "FlareletCryptoTests", dependencies: ["FlareletCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "FlareletConfigTests", dependencies: ["FlareletConfig"], swiftSettings: swiftSettings),
@@ -151,12 +166,13 @@ let package = Package(
         ),
         .testTarget(
             name: "FlareletCLITests",
-            dependencies: ["FlareletCLI", "FlareletTesting", "FlareletD1", "FlareletKV"],
+            dependencies: ["FlareletCLI", "FlareletTesting", "FlareletD1", "FlareletKV", "FlareletCrypto", "FlareletJSON"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VoiceModeWorkerTests",
             dependencies: ["VoiceModeWorker", "FlareletTesting", "FlareletD1", "FlareletKV"],
+            exclude: ["Vectors"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -25,7 +25,8 @@ struct SuiteOptions: ParsableArguments {
     var keep = false
 
     func environment() throws -> Environment {
-        try Environment.resolve(flarelet: self.flarelet, repo: self.repo)
+        ServerRegistry.installSignalCleanup()
+        return try Environment.resolve(flarelet: self.flarelet, repo: self.repo)
     }
 
     var resolvedSeed: UInt64 {

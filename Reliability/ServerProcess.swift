@@ -128,6 +128,7 @@ final class DevProcess: @unchecked Sendable {
         }
         self.process = process
         try process.run()
+        ServerRegistry.started(process.processIdentifier)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             self.ports = Self.readyPorts(in: output.withLock { $0 }, single: workers.count == 1 ? workers[0] : nil)
@@ -169,6 +170,7 @@ final class DevProcess: @unchecked Sendable {
     func kill() {
         if self.process.isRunning { Glibc.kill(self.process.processIdentifier, SIGKILL) }
         self.process.waitUntilExit()
+        ServerRegistry.ended(self.process.processIdentifier)
     }
 
     /// SIGTERM and waits (at most `timeout` seconds); returns the exit status, or `nil` if it had to be killed.
@@ -180,6 +182,7 @@ final class DevProcess: @unchecked Sendable {
             self.kill()
             return nil
         }
+        ServerRegistry.ended(self.process.processIdentifier)
         return self.process.terminationStatus
     }
 
@@ -215,4 +218,31 @@ struct ScratchDirectory {
 /// Seconds since `start`, formatted with one decimal.
 func elapsed(since start: Date) -> String {
     String(format: "%.1f s", Date().timeIntervalSince(start))
+}
+
+/// The `flarelet dev` processes this run started: on SIGINT or SIGTERM they are killed before the suite exits, so
+/// an interrupted run leaves no server behind.
+enum ServerRegistry {
+    private static let pids = Locked(Set<Int32>())
+    private static let sources = Locked([any DispatchSourceSignal]())
+
+    static func started(_ pid: Int32) { self.pids.withLock { _ = $0.insert(pid) } }
+    static func ended(_ pid: Int32) { self.pids.withLock { _ = $0.remove(pid) } }
+
+    /// Installs the SIGINT/SIGTERM handlers (once).
+    static func installSignalCleanup() {
+        self.sources.withLock { sources in
+            guard sources.isEmpty else { return }
+            for number in [SIGINT, SIGTERM] {
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler {
+                    for pid in ServerRegistry.pids.withLock({ $0 }) { Glibc.kill(pid, SIGKILL) }
+                    exit(128 + number)
+                }
+                source.resume()
+                sources.append(source)
+            }
+        }
+    }
 }

@@ -10,7 +10,6 @@ final class Bench {
     let group: MultiThreadedEventLoopGroup
     /// Floors measured so far (name → value).
     var floors: [String: Double] = [:]
-    var helloRate: Double?
     var flarelet: ChildServer?
     var flareletPorts: [String: Int] = [:]
     var requestsServed = 0
@@ -40,7 +39,10 @@ final class Bench {
     }
 
     func run() async throws {
-        defer { self.flarelet?.stop() }
+        defer {
+            self.flarelet?.stop()
+            self.hello?.stop()
+        }
         let host = ProcessInfo.processInfo
         print("flarelet-bench  \(Date().isoString)  \(host.processorCount) cores, \(host.physicalMemory >> 30) GiB")
         print(
@@ -49,10 +51,24 @@ final class Bench {
         )
         print("")
         let selected = Set(self.options.scenarios)
-        let needsFloor = !selected.isDisjoint(with: ["floor", "runt", "drift", "telemetry-kit", "minigem", "voicemode"])
+        let needsFloor = !selected.isDisjoint(with: ["floor", "voicemode-direct"])
         if needsFloor { try self.measureFloors(print: selected.contains("floor")) }
-        let needsHello = !selected.isDisjoint(with: ["hello", "health", "voicemode"])
-        if needsHello { try await self.measureHello() }
+        if selected.contains("hello") { try await self.measureHello() }
+        if selected.contains("voicemode-direct") {
+            let (rate, p99) = try await Direct.voiceMode(
+                root: self.options.root,
+                state: self.scratch + "/direct",
+                connections: self.options.connections,
+                seconds: self.options.duration,
+                salt: self.salt
+            )
+            Self.line(
+                "voicemode-direct",
+                "\(Self.rate(rate)) events/s  p99 \(Int(p99 / 1000)) ms",
+                ratio: self.floors["sqlite-1:voicemode"].map { rate / $0 },
+                floor: "sqlite 1-row transactions; no HTTP"
+            )
+        }
         for scenario in ["health", "voicemode", "runt", "drift", "telemetry-kit", "minigem"] where selected.contains(scenario) {
             try await self.measureWorker(scenario)
         }
@@ -87,6 +103,21 @@ final class Bench {
 
     // MARK: Floors
 
+    /// Measures again, just before a scenario, the floors its ratio uses, so that both figures see the same
+    /// machine (the disk's fsync latency moves with whatever else the machine is doing).
+    func refreshFloors(for scenario: String) throws {
+        let seconds = min(2, self.options.duration)
+        switch scenario {
+        case "runt":
+            self.floors["verify"] = Floors.verifiesPerSecond(seconds: seconds)
+        default:
+            guard let schema = Floors.schemas(root: self.options.root).first(where: { $0.name == scenario }) else { return }
+            let rows = scenario == "drift" ? 100 : 1
+            let key = "sqlite-\(rows):\(scenario)"
+            self.floors[key] = try Floors.sqliteRowsPerSecond(schema, rowsPerTransaction: rows, seconds: seconds, directory: self.scratch)
+        }
+    }
+
     func measureFloors(print show: Bool) throws {
         let seconds = min(3, self.options.duration)
         for schema in Floors.schemas(root: self.options.root) {
@@ -106,24 +137,34 @@ final class Bench {
 
     // MARK: Hello
 
-    func measureHello() async throws {
+    var hello: ChildServer?
+
+    /// Starts the hello server once; it stays up (idle) for the rest of the run.
+    func startHello() throws {
+        guard self.hello == nil else { return }
         let port = Ports.freeRun(1)
         self.helloPort = port
         let server = try ChildServer(name: "hello", arguments: ["serve-hello", "--port", String(port)], logDirectory: self.scratch)
-        defer { server.stop() }
         let request = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
         guard Probe.waitForSuccess(port: port, request: request, since: server.startedAt) != nil else {
             throw BenchError("the hello server did not answer")
         }
+        self.hello = server
+    }
+
+    /// The hello server's rate right now.
+    func helloRateNow() async throws -> Double {
+        try self.startHello()
         let raw = Requests.raw("GET", "/health")
-        let result = try await self.load(port: port) { _ in raw }
-        self.helloRate = result.rate
-        Self.line(
-            "hello",
-            "\(Self.rate(result.rate)) req/s  p99 \(Int(result.percentile(0.99))) µs",
-            ratio: 1,
-            floor: "bare Hummingbird 2 GET /health"
-        )
+        let result = try await self.load(port: self.helloPort) { _ in raw }
+        try self.expectAll(result, status: 200, "hello")
+        return result.rate
+    }
+
+    func measureHello() async throws {
+        var rates: [Double] = []
+        for _ in 0..<self.options.rounds { rates.append(try await self.helloRateNow()) }
+        Self.line("hello", "\(Self.rate(Self.median(rates))) req/s", ratio: 1, floor: "bare Hummingbird 2 GET /health")
     }
 
     // MARK: Workers
@@ -159,76 +200,88 @@ final class Bench {
         Self.line("flarelet dev", "pid \(server.pid), idle RSS \(server.rssKiB / 1024) MiB", ratio: nil, floor: "five workers, release build")
     }
 
+    /// One measured cell: the scenario's figure and the floor measured right before it.
+    struct Cell {
+        var figure: Double
+        var floor: Double
+        var p99Microseconds: Double
+        var ratio: Double { self.floor > 0 ? self.figure / self.floor : 0 }
+    }
+
+    /// Runs `scenario` for ``Options/rounds`` rounds, each right after a fresh measurement of its floor, and prints
+    /// the median figure and the median of the per-round ratios (a noisy machine moves both figures of a round
+    /// together, so the ratio of a round is steadier than either figure).
     func measureWorker(_ scenario: String) async throws {
         try self.startFlarelet()
-        switch scenario {
-        case "health":
-            let raw = Requests.raw("GET", "/v1/health")
-            let result = try await self.load(port: self.flareletPorts["drift"]!) { _ in raw }
+        var cells: [Cell] = []
+        for round in 0..<self.options.rounds {
+            let salt = self.salt &+ UInt32(round) &* 7919
+            let floor: Double
+            switch scenario {
+            case "health", "voicemode": floor = try await self.helloRateNow()
+            case "runt":
+                try self.refreshFloors(for: scenario)
+                floor = self.floors["verify"] ?? 0
+            case "drift":
+                try self.refreshFloors(for: scenario)
+                floor = self.floors["sqlite-100:drift"] ?? 0
+            default:
+                try self.refreshFloors(for: scenario)
+                floor = self.floors["sqlite-1:\(scenario)"] ?? 0
+            }
+            let result: LoadResult
+            var figure: Double
+            switch scenario {
+            case "health":
+                let raw = Requests.raw("GET", "/v1/health")
+                result = try await self.load(port: self.flareletPorts["drift"]!) { _ in raw }
+                figure = result.rate
+            case "voicemode":
+                result = try await self.load(port: self.flareletPorts["voicemode"]!, request: Requests.voiceMode(salt: salt))
+                figure = result.rate
+            case "runt":
+                // Enough bodies for the server to verify on every core for the whole run.
+                let count = min(self.options.requests, Int(max(floor, 10_000) * (self.options.duration + self.options.warmup) * 2))
+                let bodies = try Requests.runt(count: count, salt: salt)
+                result = try await self.load(port: self.flareletPorts["runt"]!, limit: bodies.count) { bodies[$0] }
+                figure = result.rate
+            case "drift":
+                result = try await self.load(port: self.flareletPorts["drift"]!, request: Requests.drift(salt: salt))
+                figure = result.rate * 100
+            case "telemetry-kit":
+                result = try await self.load(port: self.flareletPorts["telemetry-kit"]!, request: Requests.telemetryKit(salt: salt))
+                figure = result.rate
+            case "minigem":
+                result = try await self.load(port: self.flareletPorts["minigem"]!, request: Requests.minigem(salt: salt))
+                figure = result.rate
+            default:
+                return
+            }
             try self.expectAll(result, status: 200, scenario)
-            Self.line(
-                "health",
-                "\(Self.rate(result.rate)) req/s  p99 \(Int(result.percentile(0.99))) µs",
-                ratio: self.helloRate.map { result.rate / $0 },
-                floor: "hello; target ≥ 0.8"
-            )
-        case "voicemode":
-            let result = try await self.load(port: self.flareletPorts["voicemode"]!, request: Requests.voiceMode(salt: self.salt))
-            try self.expectAll(result, status: 200, scenario)
-            Self.line(
-                "voicemode",
-                "\(Self.rate(result.rate)) events/s  p99 \(Int(result.percentile(0.99) / 1000)) ms",
-                ratio: self.helloRate.map { result.rate / $0 },
-                floor: "hello; target ≥ 0.5"
-            )
-            self.printStorageRatio(result.rate, schema: "voicemode", rows: 1)
-        case "runt":
-            let count = min(self.options.requests, Int((self.floors["verify"] ?? 20_000) * (self.options.duration + self.options.warmup) * 1.5))
-            let bodies = try Requests.runt(count: count, salt: self.salt)
-            let result = try await self.load(port: self.flareletPorts["runt"]!, limit: bodies.count) { bodies[$0] }
-            try self.expectAll(result, status: 200, scenario)
-            Self.line(
-                "runt",
-                "\(Self.rate(result.rate)) batches/s (1 event)  p99 \(Int(result.percentile(0.99) / 1000)) ms",
-                ratio: self.floors["verify"].map { result.rate / $0 },
-                floor: "ed25519 verify; target ≥ 0.8"
-            )
-        case "drift":
-            let result = try await self.load(port: self.flareletPorts["drift"]!, request: Requests.drift(salt: self.salt))
-            try self.expectAll(result, status: 200, scenario)
-            let rows = result.rate * 100
-            Self.line(
-                "drift",
-                "\(Self.rate(rows)) events/s (100/batch)",
-                ratio: self.floors["sqlite-100:drift"].map { rows / $0 },
-                floor: "sqlite 100-row transactions; target ≥ 0.6"
-            )
-        case "telemetry-kit":
-            let result = try await self.load(port: self.flareletPorts["telemetry-kit"]!, request: Requests.telemetryKit(salt: self.salt))
-            try self.expectAll(result, status: 200, scenario)
-            Self.line(
-                "telemetry-kit",
-                "\(Self.rate(result.rate)) events/s (1/batch)  p99 \(Int(result.percentile(0.99) / 1000)) ms",
-                ratio: self.floors["sqlite-1:telemetry-kit"].map { result.rate / $0 },
-                floor: "sqlite 1-row transactions"
-            )
-        case "minigem":
-            let result = try await self.load(port: self.flareletPorts["minigem"]!, request: Requests.minigem(salt: self.salt))
-            try self.expectAll(result, status: 200, scenario)
-            Self.line(
-                "minigem",
-                "\(Self.rate(result.rate)) events/s  p99 \(Int(result.percentile(0.99) / 1000)) ms",
-                ratio: self.floors["sqlite-1:minigem"].map { result.rate / $0 },
-                floor: "sqlite 1-row transactions"
-            )
-        default:
-            break
+            cells.append(Cell(figure: figure, floor: floor, p99Microseconds: result.percentile(0.99)))
+        }
+        let figure = Self.median(cells.map(\.figure))
+        let ratio = Self.median(cells.map(\.ratio))
+        let p99 = Self.median(cells.map(\.p99Microseconds))
+        let latency = p99 >= 10_000 ? "p99 \(Int(p99 / 1000)) ms" : "p99 \(Int(p99)) µs"
+        let (unit, floorText): (String, String) =
+            switch scenario {
+            case "health": ("req/s", "hello; target ≥ 0.8")
+            case "voicemode": ("events/s", "hello; target ≥ 0.5")
+            case "runt": ("batches/s", "ed25519 verify; target ≥ 0.8")
+            case "drift": ("events/s", "sqlite 100-row txns; target ≥ 0.6")
+            default: ("events/s", "sqlite 1-row transactions")
+            }
+        Self.line(scenario, "\(Self.rate(figure)) \(unit)  \(latency)", ratio: ratio, floor: floorText)
+        if self.options.rounds > 1 {
+            let spread = cells.map { String(format: "%.2f", $0.ratio) }.joined(separator: " ")
+            Self.line("", "rounds: \(spread)", ratio: nil, floor: "floor \(Self.rate(Self.median(cells.map(\.floor))))")
         }
     }
 
-    func printStorageRatio(_ rate: Double, schema: String, rows: Int) {
-        guard let floor = self.floors["sqlite-1:\(schema)"] else { return }
-        Self.line("", "", ratio: rate * Double(rows) / floor, floor: "sqlite 1-row transactions on its schema")
+    static func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        return values.sorted()[values.count / 2]
     }
 
     func expectAll(_ result: LoadResult, status: Int, _ scenario: String) throws {

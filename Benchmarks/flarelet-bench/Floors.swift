@@ -102,6 +102,7 @@ enum Floors {
     /// database with the binding's pragmas (WAL, `synchronous=FULL`, foreign keys on), for `seconds`.
     static func sqliteRowsPerSecond(_ schema: Schema, rowsPerTransaction: Int, seconds: Double, directory: String) throws -> Double {
         let path = directory + "/floor-\(schema.name)-\(rowsPerTransaction).sqlite"
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         var db: OpaquePointer?
         guard sqlite3_open(path, &db) == SQLITE_OK, let db else { throw BenchError("cannot open \(path)") }
         defer { sqlite3_close(db) }

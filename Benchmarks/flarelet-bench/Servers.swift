@@ -29,6 +29,11 @@ final class ChildServer {
         self.startedAt = ContinuousClock.now
         try process.run()
         self.process = process
+        // The child runs at this process's priority (Foundation's Process does not pass niceness on), so that a
+        // benchmark started with `nice` treats server and load generator alike.
+        errno = 0
+        let niceness = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        if errno == 0 { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(process.processIdentifier), niceness) }
     }
 
     var pid: Int32 { self.process.processIdentifier }

@@ -35,16 +35,19 @@ if arguments.first == "serve-flarelet" {
 
 struct Options {
     var scenarios: [String] = []
-    var duration = 5.0
+    var duration = 4.0
     var warmup = 1.0
     var connections = 32
     var clientThreads = 1
     var requests = 2_000_000
     var root = FileManager.default.currentDirectoryPath
     var startupRounds = 5
+    var rounds = 3
 }
 
 let allScenarios = ["floor", "hello", "health", "voicemode", "runt", "drift", "telemetry-kit", "minigem", "startup"]
+/// Scenarios run only when named.
+let extraScenarios = ["voicemode-direct"]
 var options = Options()
 var index = 0
 @MainActor func value(_ name: String) -> String {
@@ -65,17 +68,19 @@ while index < arguments.count {
     case "--requests": options.requests = Int(value(argument)) ?? options.requests
     case "--root": options.root = value(argument)
     case "--startup-rounds": options.startupRounds = Int(value(argument)) ?? options.startupRounds
+    case "--rounds": options.rounds = max(1, Int(value(argument)) ?? options.rounds)
     case "-h", "--help":
         print(
             """
             usage: flarelet-bench [SCENARIO...] [--duration S] [--warmup S] [--connections N] [--client-threads N]
-                                  [--requests N] [--startup-rounds N] [--root DIR]
+                                  [--requests N] [--rounds N] [--startup-rounds N] [--root DIR]
             scenarios: \(allScenarios.joined(separator: " ")) (default: all)
+                       \(extraScenarios.joined(separator: " ")) (only when named: VoiceMode in-process, no HTTP)
             """
         )
         exit(0)
     default:
-        guard allScenarios.contains(argument) else {
+        guard allScenarios.contains(argument) || extraScenarios.contains(argument) else {
             FileHandle.standardError.write(Data("flarelet-bench: unknown scenario or option \(argument) (try --help)\n".utf8))
             exit(1)
         }

@@ -13,10 +13,10 @@ extension DriftWorker {
         + "ON CONFLICT(date, metric) DO UPDATE SET value = value + excluded.value"
 
     /// The four event fields bound to their own columns; every other key goes to `payload`.
-    static let namedFields = ["type", "timestamp", "installationId", "driftVersion"]
+    static let namedFields: [JSString] = ["type", "timestamp", "installationId", "driftVersion"]
 
     /// `POST /v1/events`. Any thrown error (invalid JSON, a `null` body, a failed bind or batch, a missing `DB`
-    /// binding) becomes 500 `{"error":"Internal server error"}`.
+    /// binding, a counter key JavaScript cannot convert) becomes 500 `{"error":"Internal server error"}`.
     func handleEvents(_ request: WorkerRequest, env: Env) async -> WorkerResponse {
         do {
             return try await self.processEvents(request, env: env)
@@ -27,9 +27,9 @@ extension DriftWorker {
     }
 
     private func processEvents(_ request: WorkerRequest, env: Env) async throws -> WorkerResponse {
-        let body = try Self.parseBody(request.body)
+        let body = try request.json()
         // `body.events` on a top-level null is a TypeError; any other value without an array `events` is a 400.
-        if body == .null { throw DriftError.propertyOfNull("events") }
+        if body == .null { throw JavaScriptError(.typeError, "Cannot read properties of null (reading 'events')") }
         guard case .array(let events)? = body["events"] else {
             return Self.json(["error": "Invalid request: events array required"], status: 400)
         }
@@ -56,20 +56,12 @@ extension DriftWorker {
         return Self.json(["success": true, "eventsProcessed": .number(Double(events.count))])
     }
 
-    /// `await request.json()`: the body decoded as UTF-8 (a leading byte order mark dropped, invalid sequences
-    /// replaced) and parsed.
-    static func parseBody(_ body: [UInt8]) throws(JSONParseError) -> JSONValue {
-        let hasBOM = body.count >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF
-        let text = String(decoding: hasBOM ? body[3...] : body[...], as: UTF8.self)
-        return try JSONValue.parse(text)
-    }
-
     /// `const { type, timestamp, installationId, driftVersion, ...payload } = event`: the four named fields
-    /// (`nil` = `undefined`) and the remaining keys in their original order.
-    static func split(_ event: JSONValue) throws(DriftError) -> (named: [JSONValue?], payload: JSONValue) {
+    /// (`nil` = `undefined`) and the remaining own keys in their original order (an own `__proto__` key included).
+    static func split(_ event: JSONValue) throws(JavaScriptError) -> (named: [JSONValue?], payload: JSONValue) {
         switch event {
         case .null:
-            throw DriftError.destructureNull
+            throw JavaScriptError(.typeError, "Cannot destructure 'event' as it is null.")
         case .object(let object):
             var payload = JSONObject()
             for (key, value) in object.entries where !Self.namedFields.contains(key) {
@@ -86,44 +78,48 @@ extension DriftWorker {
     /// `language:<language>` and `category:<category>` for `pattern_signature` events with a truthy value, then
     /// `unique_installations` (distinct `installationId` values of this batch).
     ///
-    /// Counters are kept in ``JSONObject``s because upstream keeps them in plain objects: keys follow JavaScript
-    /// property order (first-seen order, integer-like keys first) and are the JavaScript string conversion of the
-    /// value. Counts bind as JavaScript numbers (REAL), which the INTEGER column stores as integers.
-    static func aggregateQueries(for events: [JSONValue], today: String) -> [D1Query] {
+    /// Counters are plain JavaScript objects upstream (`counts[key] = (counts[key] || 0) + 1`), so they are kept
+    /// with the shared layer's object semantics: keys are `String(value)` compared by code units, in JavaScript
+    /// property order, and a key naming an `Object.prototype` member starts from that member (`toString` counts
+    /// `"function toString() { [native code] }1"`, `__proto__` is never stored). Counts bind as JavaScript values:
+    /// numbers as REAL (the INTEGER column stores integers), strings as TEXT.
+    /// - Throws: what `String()` throws for a key JavaScript cannot convert.
+    static func aggregateQueries(for events: JSONArray, today: String) throws(JavaScriptError) -> [D1Query] {
         var types = JSONObject()
         var languages = JSONObject()
         var categories = JSONObject()
-        func count(_ key: String, in counter: inout JSONObject) {
-            counter[key] = .number((counter[key]?.doubleValue ?? 0) + 1)
-        }
         for event in events {
-            count(Self.propertyKey(event["type"]), in: &types)
+            try JavaScript.increment(JavaScript.toString(event["type"]), in: &types)
             if event["type"] == .string("pattern_signature") {
                 if let language = event["language"], language.isTruthy {
-                    count(Self.propertyKey(language), in: &languages)
+                    try JavaScript.increment(JavaScript.toString(language), in: &languages)
                 }
                 if let category = event["category"], category.isTruthy {
-                    count(Self.propertyKey(category), in: &categories)
+                    try JavaScript.increment(JavaScript.toString(category), in: &categories)
                 }
             }
         }
         var queries: [D1Query] = []
         for (prefix, counter) in [("events:", types), ("language:", languages), ("category:", categories)] {
             for (key, value) in counter.entries {
-                queries.append(self.upsert(today: today, metric: prefix + key, value: value.doubleValue ?? 0))
+                queries.append(try self.upsert(today: today, metric: JSString(prefix) + key, value: value))
             }
         }
-        queries.append(self.upsert(today: today, metric: "unique_installations", value: Double(self.distinctInstallations(events))))
+        queries.append(try self.upsert(today: today, metric: "unique_installations", value: .number(Double(self.distinctInstallations(events)))))
         return queries
     }
 
-    private static func upsert(today: String, metric: String, value: Double) -> D1Query {
-        D1Query(sql: Self.upsertStatSQL, bindings: [.text(today), .text(metric), .real(value)])
+    private static func upsert(today: String, metric: JSString, value: JSONValue) throws(JavaScriptError) -> D1Query {
+        do {
+            return D1Query(sql: Self.upsertStatSQL, bindings: [.text(today), .text(metric.string), try D1Value(javaScript: value)])
+        } catch {
+            throw JavaScriptError(.typeError, error.description)
+        }
     }
 
-    /// `new Set(events.map(e => e.installationId)).size`: SameValueZero, so equal strings or numbers count once
-    /// and every array (an object) counts on its own.
-    static func distinctInstallations(_ events: [JSONValue]) -> Int {
+    /// `new Set(events.map(e => e.installationId)).size`: SameValueZero, so equal strings (by code units) or
+    /// numbers count once and every array (an object) counts on its own.
+    static func distinctInstallations(_ events: JSONArray) -> Int {
         var seen = Set<JSONValue>()
         var objects = 0
         var sawUndefined = false
@@ -135,38 +131,5 @@ extension DriftWorker {
             }
         }
         return seen.count + objects + (sawUndefined ? 1 : 0)
-    }
-
-    /// The property key JavaScript makes of a value (`String(value)`; `undefined` for a missing one).
-    static func propertyKey(_ value: JSONValue?) -> String {
-        value.map(Self.javaScriptString) ?? "undefined"
-    }
-
-    /// JavaScript `String(value)` for JSON values.
-    static func javaScriptString(_ value: JSONValue) -> String {
-        switch value {
-        case .null: "null"
-        case .bool(let bool): bool ? "true" : "false"
-        case .number, .integer: value.stringify()
-        case .string(let string): string
-        // `Array.prototype.join`: null elements become empty strings.
-        case .array(let elements): elements.map { $0 == .null ? "" : Self.javaScriptString($0) }.joined(separator: ",")
-        case .object: "[object Object]"
-        }
-    }
-}
-
-/// The JavaScript exceptions the port reproduces (each becomes a 500 in the handler).
-enum DriftError: Error, CustomStringConvertible {
-    /// `body.events` on a `null` body.
-    case propertyOfNull(String)
-    /// `const {…} = null` for a `null` event.
-    case destructureNull
-
-    var description: String {
-        switch self {
-        case .propertyOfNull(let name): "TypeError: Cannot read properties of null (reading '\(name)')"
-        case .destructureNull: "TypeError: Cannot destructure 'event' as it is null."
-        }
     }
 }

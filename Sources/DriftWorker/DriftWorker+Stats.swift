@@ -19,7 +19,7 @@ extension DriftWorker {
             // A plain object in upstream: `stats[row.metric] = row.total`.
             var metrics = JSONObject()
             for row in result.results {
-                metrics[Self.propertyKey(row["metric"]?.json)] = row["total"]?.json ?? .null
+                JavaScript.assign(row["total"]?.json ?? .null, to: try JavaScript.toString(row["metric"]?.json), in: &metrics)
             }
             let countRow = try await database.prepare(Self.eventCountSQL).first()
             // `eventCount?.count ?? 0`

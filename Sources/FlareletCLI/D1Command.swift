@@ -132,6 +132,21 @@ extension D1Command {
                 Output.line(target.banner)
                 Output.line("🌀 Executing on local database \(self.database) (\(target.database.localDatabaseId)) from \(target.path):")
             }
+            if let command = self.command, D1LocalDatabase.isVacuumCommand(command) {
+                // An operator's maintenance command on the local file (VoiceMode's seed lists it); local wrangler and
+                // the worker binding refuse it (platform-next.md 12).
+                let database = try D1LocalDatabase(path: target.path)
+                defer { database.close() }
+                let duration = try database.vacuum()
+                if showLogs {
+                    Output.line("🚣 1 command executed successfully.")
+                } else {
+                    let statement = SQLSplitter.Statement(text: command, line: 1)
+                    let result = D1ScriptResult(ordinal: 1, statement: statement, columns: [], rows: [], duration: duration)
+                    Output.line(JSONValue.array([Self.jsonEntry(result)]).stringify(indent: 2))
+                }
+                return
+            }
             let removals = try SQLTransactionTrim.removals(input)
             var statements = SQLInputStatements(input, removing: removals)
             let asTables = !self.json && Output.stdoutIsTerminal
@@ -209,7 +224,7 @@ extension D1Command {
             }
             let headers = objects.first?.keys ?? []
             let rows = objects.map { object in headers.map { object[$0]?.stringValue ?? "" } }
-            return TextTable.render(headers: headers, rows: rows)
+            return TextTable.render(headers: headers.map(\.string), rows: rows)
         }
     }
 }

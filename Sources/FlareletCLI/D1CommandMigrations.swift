@@ -3,6 +3,7 @@ import FlareletConfig
 import FlareletCore
 import FlareletD1
 import FlareletJSON
+import FlareletJavaScript
 import Foundation
 
 extension D1Command {
@@ -120,18 +121,12 @@ struct MigrationSet {
         }
     }
 
-    /// JavaScript `parseInt` of the first path segment (leading digits after optional whitespace and sign).
+    /// JavaScript `parseInt` of the first path segment (`nil` for `NaN`).
     static func leadingNumber(_ name: String) -> Int? {
         let segment = name.split(separator: "/", omittingEmptySubsequences: false).first.map(String.init) ?? name
-        var scalars = Substring(segment).drop { $0 == " " || $0 == "\t" }
-        var negative = false
-        if let first = scalars.first, first == "-" || first == "+" {
-            negative = first == "-"
-            scalars = scalars.dropFirst()
-        }
-        let digits = scalars.prefix { $0.isASCII && $0.isNumber }
-        guard !digits.isEmpty, let value = Int(digits.prefix(18)) else { return nil }
-        return negative ? -value : value
+        let value = JavaScript.parseInt(segment)
+        guard value.isFinite, abs(value) < 9e18 else { return nil }
+        return Int(value)
     }
 
     /// Creates the tracking table if missing and returns the applied names.

@@ -178,7 +178,7 @@ extension D1Value {
     /// The value converted to a string for a table cell (JavaScript `String(value)`; NULL prints `null`).
     var cellText: String {
         switch self.executeJSON {
-        case .string(let text): text
+        case .string(let text): text.string
         case .null: "null"
         case let other: other.stringify()
         }

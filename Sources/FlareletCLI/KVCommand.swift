@@ -307,7 +307,8 @@ extension KVCommand {
             commandName: "list",
             abstract: "Output a list of all keys in a given namespace",
             discussion: """
-                Prints a JSON array of {"name", "expiration"?, "metadata"?} (the first 1000 keys, in UTF-8 byte order).
+                Prints a JSON array of {"name", "expiration"?, "metadata"?}: every key, in UTF-8 byte order (pages
+                are followed as wrangler does remotely; local wrangler stops after the first 1000).
 
                 Examples:
                   flarelet kv key list --binding=KV
@@ -325,10 +326,19 @@ extension KVCommand {
             try await self.reportingErrors {
                 let target = try KVTarget(self.target)
                 target.printBanner()
-                let result = try await target.withNamespace { namespace in
-                    try await namespace.list(KVListOptions(prefix: self.prefix))
+                let keys = try await target.withNamespace { namespace in
+                    var keys: [KVKey] = []
+                    var cursor: String?
+                    // Follow the cursor until the list is complete (a page may be empty before that).
+                    while true {
+                        let page = try await namespace.list(KVListOptions(prefix: self.prefix, cursor: cursor))
+                        keys += page.keys
+                        guard !page.listComplete, let next = page.cursor else { break }
+                        cursor = next
+                    }
+                    return keys
                 }
-                Output.line(JSONValue.array(result.keys.map(\.json)).stringify(indent: 2))
+                Output.line(JSONValue.array(keys.map(\.json)).stringify(indent: 2))
             }
         }
     }

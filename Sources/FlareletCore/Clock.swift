@@ -1,3 +1,4 @@
+import FlareletJavaScript
 import Foundation
 
 /// The source of "now" for everything in Flarelet that reads the time: KV expiry, workers' timestamps, the cron
@@ -36,19 +37,9 @@ extension Date {
         self.init(timeIntervalSince1970: Double(epochMilliseconds) / 1000)
     }
 
-    /// JavaScript's `toISOString()`: `YYYY-MM-DDTHH:MM:SS.sssZ`, always UTC, three fractional digits.
+    /// JavaScript's `toISOString()`: `YYYY-MM-DDTHH:MM:SS.sssZ`, always UTC, three fractional digits (`±YYYYYY`
+    /// years outside 0–9999).
     public var isoString: String {
-        let ms = self.epochMilliseconds
-        let days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
-        let msOfDay = ms - days * 86_400_000
-        let (civilYear, civilMonth, civilDay) = CivilCalendar.date(days: Int(days))
-        let (year, month, day) = (Int64(civilYear), Int64(civilMonth), Int64(civilDay))
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        let yearText = (0...9999).contains(year) ? pad(year, 4) : (year < 0 ? "-" : "+") + pad(abs(year), 6)
-        return "\(yearText)-\(pad(month, 2))-\(pad(day, 2))T\(pad(msOfDay / 3_600_000, 2)):"
-            + "\(pad(msOfDay / 60000 % 60, 2)):\(pad(msOfDay / 1000 % 60, 2)).\(pad(msOfDay % 1000, 3))Z"
+        JavaScript.isoString(milliseconds: self.epochMilliseconds)
     }
 }

@@ -1,4 +1,5 @@
 public import FlareletJSON
+import FlareletJavaScript
 
 /// A value bound to or read from D1 (SQLite's five storage classes).
 public enum D1Value: Sendable, Hashable {
@@ -21,9 +22,11 @@ extension D1Value: ExpressibleByNilLiteral, ExpressibleByIntegerLiteral, Express
 }
 
 extension D1Value {
-    /// Binds a JSON value the way the D1 binding shim binds a JavaScript value: numbers as REAL (local wrangler
-    /// binds every JS number as a double), strings as TEXT, `null` as NULL, booleans as `1`/`0`, arrays whose
-    /// every element is an integer 0–255 as BLOB. `nil` (JavaScript `undefined`), objects and other arrays throw
+    /// Binds a JSON value the way workerd's D1 binding binds a JavaScript value: numbers as REAL (local wrangler
+    /// binds every JS number as a double; `Infinity` too), strings as TEXT (lone surrogates as U+FFFD, as UTF-8
+    /// encoding does), `null` as NULL, booleans as `1`/`0`, arrays whose every element is a number with
+    /// `0 ≤ b < 256` as a BLOB of those numbers truncated to bytes (`Uint8Array.from`). `nil` (JavaScript
+    /// `undefined`), objects and other arrays throw
     /// `D1_TYPE_ERROR: Type '<typeof>' not supported for value '<String(value)>'`.
     public init(javaScript value: JSONValue?) throws(D1Error) {
         guard let value else {
@@ -34,19 +37,28 @@ extension D1Value {
         case .bool(let b): self = .integer(b ? 1 : 0)
         case .number(let d): self = .real(d)
         case .integer(let i): self = .integer(i)
-        case .string(let s): self = .text(s)
+        case .string(let s): self = .text(s.string)
         case .array(let elements):
             var bytes: [UInt8] = []
+            bytes.reserveCapacity(elements.count)
             for element in elements {
-                guard let d = element.doubleValue, d >= 0, d <= 255, d == d.rounded() else {
-                    let text = elements.map { $0.javaScriptString }.joined(separator: ",")
-                    throw D1Error(.type, "Type 'object' not supported for value '\(text)'")
+                guard let d = element.doubleValue, d >= 0, d < 256 else {
+                    throw D1Error(.type, "Type 'object' not supported for value '\(Self.javaScriptString(value))'")
                 }
-                bytes.append(UInt8(d))
+                bytes.append(UInt8(d.rounded(.towardZero)))
             }
             self = .blob(bytes)
         case .object:
-            throw D1Error(.type, "Type 'object' not supported for value '[object Object]'")
+            throw D1Error(.type, "Type 'object' not supported for value '\(Self.javaScriptString(value))'")
+        }
+    }
+
+    /// `String(value)` for the error message; a value that cannot be converted names JavaScript's own error.
+    private static func javaScriptString(_ value: JSONValue) -> String {
+        do {
+            return try JavaScript.toString(value).string
+        } catch {
+            return "<\(error)>"
         }
     }
 
@@ -57,22 +69,8 @@ extension D1Value {
         case .null: .null
         case .integer(let i): .integer(i)
         case .real(let d): .number(d)
-        case .text(let s): .string(s)
+        case .text(let s): .string(JSString(s))
         case .blob(let bytes): .array(bytes.map { .number(Double($0)) })
-        }
-    }
-}
-
-extension JSONValue {
-    /// JavaScript `String(value)` for the values D1 error messages print.
-    var javaScriptString: String {
-        switch self {
-        case .null: "null"
-        case .bool(let b): b ? "true" : "false"
-        case .string(let s): s
-        case .array(let a): a.map { $0.javaScriptString }.joined(separator: ",")
-        case .object: "[object Object]"
-        case .number, .integer: self.stringify()
         }
     }
 }

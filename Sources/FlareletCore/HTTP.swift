@@ -1,4 +1,5 @@
 public import FlareletJSON
+public import FlareletJavaScript
 import Foundation
 
 /// HTTP header fields: ordered, case-insensitive names, repeated names allowed (like the Fetch `Headers` class,
@@ -27,6 +28,13 @@ public struct Headers: Sendable, Hashable, Sequence, ExpressibleByDictionaryLite
                 self.fields.append((name, newValue))
             }
         }
+    }
+
+    /// Fetch's `headers.get(name)`: every value of `name` (case-insensitive) joined with `", "`, or `nil` when
+    /// there is none. Values hold one character per byte received (Latin-1), as the Fetch API decodes them.
+    public func get(_ name: String) -> String? {
+        let values = self.values(name)
+        return values.isEmpty ? nil : values.joined(separator: ", ")
     }
 
     /// Every value of `name`, in order.
@@ -124,18 +132,35 @@ public struct WorkerRequest: Sendable {
         self.init(method: method, url: url, headers: headers, body: Array(body.utf8))
     }
 
-    /// The body decoded as UTF-8 (invalid sequences replaced), like `request.text()`.
-    public var text: String { String(decoding: self.body, as: UTF8.self) }
+    /// `await request.text()`: the body decoded as UTF-8, invalid sequences replaced by U+FFFD and one leading
+    /// byte-order mark removed.
+    public var text: String { JavaScript.decodeUTF8(self.body) }
 
-    /// The URL's pathname (`/telemetry` for `http://host/telemetry?x=1`), like `new URL(request.url).pathname`.
-    public var pathname: String { self.urlParts.pathname }
+    /// `await request.json()`: the body decoded like ``text`` and parsed with `JSON.parse`.
+    /// - Throws: `JSONParseError` with V8's message (a 500 in a worker that does not catch it).
+    public func json() throws(JSONParseError) -> JSONValue {
+        try JavaScript.parseJSON(self.body)
+    }
+
+    /// `new URL(request.url)`, or `nil` when the URL does not parse (`TypeError: Invalid URL` in JavaScript).
+    public var parsedURL: JavaScript.URL? { JavaScript.URL(self.url) }
+
+    /// `new URL(request.url).pathname`: the WHATWG pathname, with `.` and `..` segments (also `%2e`) resolved, `\`
+    /// read as `/` and characters percent-encoded as the URL Standard does (`/v1/x/../events` → `/v1/events`).
+    /// A path made only of characters the URL parser leaves alone (no `.`, `%`, `\`, spaces or non-ASCII) is
+    /// returned as split, without running the parser. A URL that does not parse gives the raw path.
+    public var pathname: String {
+        let raw = self.urlParts.pathname
+        if URLParts.isParserInvariant(raw) { return raw }
+        return self.parsedURL?.pathname ?? raw
+    }
 
     /// The URL's query string without `?`, or `""`.
     public var query: String { self.urlParts.query }
 
-    /// The query's parameters, `+` decoded as space and percent-escapes decoded, like `URLSearchParams`.
+    /// `new URL(request.url).searchParams` as name/value pairs in order (`URLSearchParams` decoding).
     public var searchParams: [(name: String, value: String)] {
-        URLParts.parseQuery(self.query)
+        JavaScript.parseURLSearchParams(self.query)
     }
 }
 
@@ -169,7 +194,7 @@ public struct WorkerResponse: Sendable {
     public var text: String { String(decoding: self.body, as: UTF8.self) }
 }
 
-/// Minimal WHATWG-style URL splitting for the parts workers read.
+/// Raw URL splitting (no normalisation), for URLs the WHATWG parser rejects.
 public struct URLParts: Sendable, Hashable {
     public var origin: String
     public var pathname: String
@@ -198,42 +223,23 @@ public struct URLParts: Sendable, Hashable {
         self.query = query
     }
 
-    /// `URLSearchParams` decoding: split on `&`, then on the first `=`, `+` → space, percent-decoding.
-    public static func parseQuery(_ query: String) -> [(name: String, value: String)] {
-        guard !query.isEmpty else { return [] }
-        return query.split(separator: "&", omittingEmptySubsequences: true).map { part in
-            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = decode(pieces[0])
-            let value = pieces.count > 1 ? decode(pieces[1]) : ""
-            return (name, value)
-        }
-    }
-
-    private static func decode(_ text: Substring) -> String {
-        var bytes: [UInt8] = []
-        var utf8 = Array(text.utf8)[...]
-        while let byte = utf8.popFirst() {
-            if byte == UInt8(ascii: "+") {
-                bytes.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), utf8.count >= 2,
-                let hi = hexValue(utf8[utf8.startIndex]), let lo = hexValue(utf8[utf8.startIndex + 1])
-            {
-                bytes.append(hi << 4 | lo)
-                utf8 = utf8.dropFirst(2)
-            } else {
-                bytes.append(byte)
+    /// Whether the WHATWG URL parser returns `path` unchanged: it starts with `/` and holds only ASCII letters,
+    /// digits and `/ - _ ~ ! $ & ' ( ) * + , ; = : @` (no dot segments, escapes, backslashes or characters to encode).
+    public static func isParserInvariant(_ path: String) -> Bool {
+        var utf8 = path.utf8.makeIterator()
+        guard utf8.next() == UInt8(ascii: "/") else { return false }
+        while let byte = utf8.next() {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "/"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "!"), UInt8(ascii: "$"),
+                UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"),
+                UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "@"):
+                continue
+            default:
+                return false
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        return true
     }
 }
 

@@ -145,7 +145,7 @@ final class D1GroupWriter: Sendable {
         while next < group.count || !redo.isEmpty {
             if connection.isAutocommit {
                 do throws(D1Error) {
-                    try connection.execute("BEGIN IMMEDIATE")
+                    try connection.executePrepared("BEGIN IMMEDIATE")
                 } catch {
                     // Nothing can be written now (another process holds the write lock past the busy timeout,
                     // the disk failed): every call not yet answered gets this error.
@@ -175,7 +175,7 @@ final class D1GroupWriter: Sendable {
         }
         if !connection.isAutocommit {
             do throws(D1Error) {
-                try connection.execute("COMMIT")
+                try connection.executePrepared("COMMIT")
             } catch {
                 if !connection.isAutocommit { try? connection.execute("ROLLBACK") }
                 for index in succeeded { outcomes[index] = .failure(error) }
@@ -195,19 +195,19 @@ final class D1GroupWriter: Sendable {
         let connection = self.connection
         defer { connection.restoreSettingsIfChanged() }
         do throws(D1Error) {
-            try connection.execute("SAVEPOINT d1_call")
+            try connection.executePrepared("SAVEPOINT d1_call")
         } catch {
             return .failure(error)
         }
         do throws(D1Error) {
             let (result, after) = try connection.perform(operation, before: snapshot)
-            try connection.execute("RELEASE d1_call")
+            try connection.executePrepared("RELEASE d1_call")
             snapshot = after
             return .success(result)
         } catch {
             if !connection.isAutocommit {
-                try? connection.execute("ROLLBACK TO d1_call")
-                try? connection.execute("RELEASE d1_call")
+                try? connection.executePrepared("ROLLBACK TO d1_call")
+                try? connection.executePrepared("RELEASE d1_call")
             }
             snapshot = nil
             return .failure(error)

@@ -174,15 +174,18 @@ extension SQLiteConnection {
         meta.lastRowId = after.lastRowId
         meta.changedDb = meta.changes != 0 || after.lastRowId != before.lastRowId || after.size != before.size
         meta.sizeAfter = after.size
+        // Like Miniflare, `rows_read` / `rows_written` are the last statement's while `changes` covers the text.
         meta.rowsRead = outcome.rowsRead
-        meta.rowsWritten = meta.changes
+        meta.rowsWritten = outcome.rowsWritten
         return (D1QueryResult(columns: outcome.columns, rows: outcome.rows, meta: meta), after)
     }
 
+    /// The last statement's columns and rows, and its `rows_read` / `rows_written`.
     private struct Outcome {
         var columns: [String]
         var rows: [[D1Value]]
         var rowsRead: Int
+        var rowsWritten: Int = 0
     }
 
     /// Binds and steps a text's only statement (cached or not).
@@ -209,6 +212,7 @@ extension SQLiteConnection {
         try statement.bind(bindings)
         // Columns are read after the first step: a cached statement is prepared again there when the schema
         // changed, and its columns may differ from the last use.
+        let changesBefore = self.totalChanges
         var hasRow = try statement.step()
         let columns = statement.columnNames
         var rows: [[D1Value]] = []
@@ -216,7 +220,25 @@ extension SQLiteConnection {
             rows.append(statement.row(columnCount: columns.count))
             hasRow = try statement.step()
         }
-        return Outcome(columns: columns, rows: rows, rowsRead: max(rows.count, statement.takeFullScanSteps()))
+        let written = Int(self.totalChanges - changesBefore)
+        return Outcome(
+            columns: columns,
+            rows: rows,
+            rowsRead: Self.rowsRead(
+                returned: rows.count,
+                written: written,
+                fullScanSteps: statement.takeFullScanSteps(),
+                readOnly: statement.isReadOnly
+            ),
+            rowsWritten: written
+        )
+    }
+
+    /// `rows_read` of one statement, approximating workerd's instrumented SQLite (which the system SQLite lacks):
+    /// a read counts the rows it stepped or returned; a write also reads each row it writes, and its `RETURNING`
+    /// rows once more. So a plain one-row `INSERT` reads 1 row and `INSERT … RETURNING` 2, as Miniflare reports.
+    static func rowsRead(returned: Int, written: Int, fullScanSteps: Int, readOnly: Bool) -> Int {
+        readOnly ? max(returned, fullScanSteps) : max(written, fullScanSteps) + returned
     }
 
     /// The general path: prepares and runs statement by statement. Several statements outside a transaction are
@@ -249,24 +271,20 @@ extension SQLiteConnection {
     ) throws(D1Error) -> Outcome {
         var current: SQLiteStatement? = first
         var tail = tail
-        var rowsRead = 0
         while let statement = current {
             let isLast = Self.isBlank(base + tail, length - tail)
             if isLast {
-                var outcome = try self.step(statement, bindings: bindings)
-                outcome.rowsRead += rowsRead
-                return outcome
+                // Only the last statement's rows and counters are reported (`changes` still covers all of them).
+                return try self.step(statement, bindings: bindings)
             }
             defer { statement.finalize() }
             guard statement.parameterCount == 0 else { throw Self.parametersNotLastError }
-            var returned = 0
-            while try statement.step() { returned += 1 }
-            rowsRead += max(returned, statement.takeFullScanSteps())
+            while try statement.step() {}
             let start = tail
             current = try self.prepare(base + start, length: length - start, tail: &tail)
             tail += start
         }
-        return Outcome(columns: [], rows: [], rowsRead: rowsRead)
+        return Outcome(columns: [], rows: [], rowsRead: 0)
     }
 
     static func milliseconds(_ duration: Duration) -> Double {

@@ -95,7 +95,12 @@ final class SQLiteConnection: @unchecked Sendable {
         for limit in Self.limits { sqlite3_limit(db, limit.id, limit.value) }
         self.isDefensive = self.enableDefensiveMode()
         if self.path != ":memory:" && !self.path.isEmpty {
+<<<<<<< HEAD
             try self.execute("PRAGMA journal_mode=WAL; PRAGMA journal_size_limit=\(Self.journalSizeLimit)")
+=======
+            // FULL: a commit returns only once its WAL frames are synced, so an acknowledged write survives a crash.
+            try self.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL")
+>>>>>>> main
         }
         try self.execute("PRAGMA foreign_keys=ON; PRAGMA recursive_triggers=OFF")
         let context = Unmanaged.passUnretained(self.authorizer).toOpaque()
@@ -178,6 +183,16 @@ final class SQLiteConnection: @unchecked Sendable {
         guard rc == SQLITE_OK else { throw self.error(code: rc) }
     }
 
+    /// `VACUUM` for the command line: outside any transaction, with one attached database allowed for the time of
+    /// the statement (SQLite attaches a temporary copy). The binding never gets here: it refuses `VACUUM` (inside its
+    /// transaction SQLite answers `cannot VACUUM from within a transaction`).
+    func vacuum() throws(D1Error) {
+        guard let handle = self.handle else { throw Self.closedError }
+        let attached = sqlite3_limit(handle, SQLITE_LIMIT_ATTACHED, 1)
+        defer { sqlite3_limit(handle, SQLITE_LIMIT_ATTACHED, attached) }
+        try self.execute("VACUUM")
+    }
+
     /// Runs a trusted single-value query with the authorizer switched off; `nil` on any failure.
     /// The statement is prepared once and kept until ``close()`` (meta needs two of these per query).
     func integer(_ sql: String) -> Int64? {
@@ -201,6 +216,32 @@ final class SQLiteConnection: @unchecked Sendable {
         defer { sqlite3_reset(statement) }
         guard sqlite3_step(statement) == SQLITE_ROW else { return nil }
         return sqlite3_column_int64(statement, 0)
+    }
+
+    /// Runs one trusted statement without result rows (transaction control: `BEGIN IMMEDIATE`, `SAVEPOINT`,
+    /// `RELEASE`, `COMMIT`, …) with the authorizer switched off, keeping it prepared until ``close()``: the group
+    /// writer runs several of these per call, and parsing them each time would cost more than running them.
+    func executePrepared(_ sql: String) throws(D1Error) {
+        guard let handle = self.handle else { throw Self.closedError }
+        let wasEnabled = self.authorizer.isEnabled
+        self.authorizer.isEnabled = false
+        defer { self.authorizer.isEnabled = wasEnabled }
+        let statement: OpaquePointer
+        if let cached = self.cachedStatements[sql] {
+            statement = cached
+        } else {
+            var prepared: OpaquePointer?
+            let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil)
+            guard rc == SQLITE_OK, let prepared else {
+                sqlite3_finalize(prepared)
+                throw self.error(code: rc)
+            }
+            self.cachedStatements[sql] = prepared
+            statement = prepared
+        }
+        let rc = sqlite3_step(statement)
+        sqlite3_reset(statement)
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw self.error(code: rc) }
     }
 
     /// Whether no transaction is open.
@@ -307,6 +348,12 @@ final class SQLiteConnection: @unchecked Sendable {
             lastRowId: sqlite3_last_insert_rowid(handle),
             size: self.databaseSize()
         )
+    }
+
+    /// `sqlite3_total_changes64`: rows changed on this connection so far (triggers included).
+    var totalChanges: Int64 {
+        guard let handle = self.handle else { return 0 }
+        return sqlite3_total_changes64(handle)
     }
 
     /// `page_count × page_size` in bytes.

@@ -40,7 +40,10 @@ public final class SQLiteD1Database: D1Database {
             }
         }
         self.path = path
-        self.writer = D1GroupWriter(connection: try SQLiteConnection(path: path))
+        let connection = try SQLiteConnection(path: path)
+        // 1 MiB of page cache (SQLite's default is 2 MB): the dev server keeps a write connection per database.
+        try connection.execute("PRAGMA cache_size=-1024")
+        self.writer = D1GroupWriter(connection: connection)
         self.readers = isFile ? D1ReaderPool(path: path) : nil
     }
 

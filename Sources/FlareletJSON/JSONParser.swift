@@ -1,12 +1,12 @@
 /// A non-recursive JSON parser over UTF-8 bytes that accepts exactly what `JSON.parse` accepts and reports
 /// errors with V8's messages (positions in UTF-16 code units, as V8 counts them).
 ///
-/// Containers are tracked on explicit stacks, so hostile nesting cannot overflow the call stack; nesting deeper
-/// than ``maximumDepth`` is rejected so that the recursive consumers of the resulting value (serializer,
-/// equality, deinitialisation) stay safe too.
+/// Containers are tracked on explicit stacks, so hostile nesting cannot overflow the call stack. V8 has no nesting
+/// limit at all; this parser accepts up to ``maximumDepth`` levels (every consumer of ``JSONValue`` is iterative),
+/// which answers like JavaScript for any realistic body.
 struct JSONParser {
     /// The deepest nesting of arrays and objects accepted.
-    static let maximumDepth = 512
+    static let maximumDepth = 100_000
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
@@ -22,9 +22,10 @@ struct JSONParser {
     /// Parses the whole input as one JSON text.
     mutating func parseDocument() throws(JSONParseError) -> JSONValue {
         // One entry per open container: `nil` for an array, the pending member key for an object.
-        var containers: [String?] = []
+        var containers: [JSString?] = []
         var arrays: [[JSONValue]] = []
-        var objects: [[(String, JSONValue)]] = []
+        var objectKeys: [[JSString]] = []
+        var objectValues: [[JSONValue]] = []
         var value: JSONValue
 
         parseValue: while true {
@@ -37,7 +38,7 @@ struct JSONParser {
                 self.skipWhitespace()
                 if self.peek(UInt8(ascii: "]")) {
                     self.index += 1
-                    value = .array([])
+                    value = .array(JSONArray())
                 } else {
                     containers.append(nil)
                     arrays.append([])
@@ -61,7 +62,8 @@ struct JSONParser {
                     }
                     self.index += 1
                     containers.append(key)
-                    objects.append([])
+                    objectKeys.append([])
+                    objectValues.append([])
                     continue parseValue
                 }
             case UInt8(ascii: "\""):
@@ -85,7 +87,8 @@ struct JSONParser {
             while let container = containers.last {
                 self.skipWhitespace()
                 if let key = container {
-                    objects[objects.count - 1].append((key, value))
+                    objectKeys[objectKeys.count - 1].append(key)
+                    objectValues[objectValues.count - 1].append(value)
                     if self.peek(UInt8(ascii: ",")) {
                         self.index += 1
                         self.skipWhitespace()
@@ -104,7 +107,7 @@ struct JSONParser {
                     }
                     self.index += 1
                     containers.removeLast()
-                    value = .object(JSONObject(parsedMembers: objects.removeLast()))
+                    value = .object(JSONObject(parsedKeys: objectKeys.removeLast(), values: objectValues.removeLast()))
                 } else {
                     arrays[arrays.count - 1].append(value)
                     if self.peek(UInt8(ascii: ",")) {
@@ -116,7 +119,7 @@ struct JSONParser {
                     }
                     self.index += 1
                     containers.removeLast()
-                    value = .array(arrays.removeLast())
+                    value = .array(JSONArray(arrays.removeLast()))
                 }
             }
 
@@ -249,8 +252,9 @@ struct JSONParser {
 
     // MARK: Strings
 
-    /// Parses a string token; `index` is at the opening quote. Invalid UTF-8 becomes U+FFFD.
-    private mutating func parseString() throws(JSONParseError) -> String {
+    /// Parses a string token; `index` is at the opening quote. Invalid UTF-8 becomes U+FFFD; `\u` escapes of
+    /// lone surrogates are kept as code units.
+    private mutating func parseString() throws(JSONParseError) -> JSString {
         self.index += 1
         let start = self.index
         // Fast path: no escapes.
@@ -259,35 +263,46 @@ struct JSONParser {
             if byte == UInt8(ascii: "\"") {
                 let text = String(decoding: UnsafeBufferPointer(rebasing: self.bytes[start..<self.index]), as: UTF8.self)
                 self.index += 1
-                return text
+                return JSString(text)
             }
             if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
             self.index += 1
         }
 
+        // Slow path: UTF-8 in `scratch`; after the first lone surrogate, UTF-16 code units in `units`.
         self.scratch.removeAll(keepingCapacity: true)
         self.scratch.append(contentsOf: UnsafeBufferPointer(rebasing: self.bytes[start..<self.index]))
+        var units: [UInt16]?
         while true {
             guard self.index < self.bytes.count else { throw self.error(.unterminatedString, at: self.index) }
             let byte = self.bytes[self.index]
             switch byte {
             case UInt8(ascii: "\""):
                 self.index += 1
-                return String(decoding: self.scratch, as: UTF8.self)
+                if let units { return JSString(codeUnits: units) }
+                return JSString(String(decoding: self.scratch, as: UTF8.self))
             case UInt8(ascii: "\\"):
                 self.index += 1
                 guard self.index < self.bytes.count else { throw self.error(.unexpectedToken, at: self.index) }
                 let escaped = self.bytes[self.index]
                 self.index += 1
+                let simple: UInt8
                 switch escaped {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): self.scratch.append(escaped)
-                case UInt8(ascii: "b"): self.scratch.append(0x08)
-                case UInt8(ascii: "f"): self.scratch.append(0x0C)
-                case UInt8(ascii: "n"): self.scratch.append(0x0A)
-                case UInt8(ascii: "r"): self.scratch.append(0x0D)
-                case UInt8(ascii: "t"): self.scratch.append(0x09)
-                case UInt8(ascii: "u"): try self.parseUnicodeEscape()
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): simple = escaped
+                case UInt8(ascii: "b"): simple = 0x08
+                case UInt8(ascii: "f"): simple = 0x0C
+                case UInt8(ascii: "n"): simple = 0x0A
+                case UInt8(ascii: "r"): simple = 0x0D
+                case UInt8(ascii: "t"): simple = 0x09
+                case UInt8(ascii: "u"):
+                    try self.parseUnicodeEscape(units: &units)
+                    continue
                 default: throw self.error(.badEscapedCharacter, at: self.index - 1)
+                }
+                if units != nil {
+                    units!.append(UInt16(simple))
+                } else {
+                    self.scratch.append(simple)
                 }
             case 0..<0x20:
                 throw self.error(.badControlCharacter, at: self.index)
@@ -298,29 +313,50 @@ struct JSONParser {
                     if next == UInt8(ascii: "\"") || next == UInt8(ascii: "\\") || next < 0x20 { break }
                     self.index += 1
                 }
-                self.scratch.append(contentsOf: UnsafeBufferPointer(rebasing: self.bytes[runStart..<self.index]))
+                let run = UnsafeBufferPointer(rebasing: self.bytes[runStart..<self.index])
+                if units != nil {
+                    units!.append(contentsOf: String(decoding: run, as: UTF8.self).utf16)
+                } else {
+                    self.scratch.append(contentsOf: run)
+                }
             }
         }
     }
 
     /// Reads the four hex digits of a `\u` escape (`index` just after the `u`) and appends the character; a
-    /// surrogate pair written as two escapes is combined, a lone surrogate becomes U+FFFD.
-    private mutating func parseUnicodeEscape() throws(JSONParseError) {
+    /// surrogate pair written as two escapes is combined, a lone surrogate switches the string to code units.
+    private mutating func parseUnicodeEscape(units: inout [UInt16]?) throws(JSONParseError) {
         let unit = try self.readHex4()
         var scalar = UInt32(unit)
+        var lone = false
         if (0xD800...0xDBFF).contains(unit) {
-            scalar = 0xFFFD
+            lone = true
             if self.index + 6 <= self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\\"),
                 self.bytes[self.index + 1] == UInt8(ascii: "u"),
                 let low = self.hex4(at: self.index + 2), (0xDC00...0xDFFF).contains(low)
             {
                 scalar = 0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(low) - 0xDC00)
                 self.index += 6
+                lone = false
             }
         } else if (0xDC00...0xDFFF).contains(unit) {
-            scalar = 0xFFFD
+            lone = true
         }
-        Self.appendUTF8(scalar, to: &self.scratch)
+        if lone && units == nil {
+            units = Array(String(decoding: self.scratch, as: UTF8.self).utf16)
+        }
+        if units != nil {
+            if lone {
+                units!.append(unit)
+            } else if scalar >= 0x10000 {
+                units!.append(UInt16(0xD800 + ((scalar - 0x10000) >> 10)))
+                units!.append(UInt16(0xDC00 + ((scalar - 0x10000) & 0x3FF)))
+            } else {
+                units!.append(UInt16(scalar))
+            }
+        } else {
+            JSONWriter.appendUTF8(scalar, to: &self.scratch)
+        }
     }
 
     private mutating func readHex4() throws(JSONParseError) -> UInt16 {
@@ -350,25 +386,6 @@ struct JSONParser {
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
         case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
         default: nil
-        }
-    }
-
-    private static func appendUTF8(_ scalar: UInt32, to buffer: inout [UInt8]) {
-        switch scalar {
-        case 0..<0x80:
-            buffer.append(UInt8(scalar))
-        case 0x80..<0x800:
-            buffer.append(UInt8(0xC0 | scalar >> 6))
-            buffer.append(UInt8(0x80 | scalar & 0x3F))
-        case 0x800..<0x10000:
-            buffer.append(UInt8(0xE0 | scalar >> 12))
-            buffer.append(UInt8(0x80 | scalar >> 6 & 0x3F))
-            buffer.append(UInt8(0x80 | scalar & 0x3F))
-        default:
-            buffer.append(UInt8(0xF0 | scalar >> 18))
-            buffer.append(UInt8(0x80 | scalar >> 12 & 0x3F))
-            buffer.append(UInt8(0x80 | scalar >> 6 & 0x3F))
-            buffer.append(UInt8(0x80 | scalar & 0x3F))
         }
     }
 

@@ -17,8 +17,9 @@ extension JSONValue {
     /// `JSON.parse` does: numbers become doubles, objects are built by assignment (``JSONObject``).
     ///
     /// Invalid UTF-8 is decoded with U+FFFD replacement (as `TextDecoder` does before `JSON.parse`); a `\u` escape
-    /// of a lone surrogate also becomes U+FFFD, since a Swift string cannot hold one. A byte-order mark is not
-    /// skipped (`JSON.parse` rejects it too). Unlike V8, nesting deeper than 512 arrays/objects is rejected.
+    /// of a lone surrogate is kept (see ``JSString``). A byte-order mark is not skipped (`JSON.parse` rejects it
+    /// too; `request.json()` strips one first). V8 has no nesting limit; nesting deeper than 100,000
+    /// arrays/objects is rejected here.
     /// - Parameter bytes: the UTF-8 encoded JSON text.
     /// - Throws: ``JSONParseError`` with V8's message and the byte offset of the problem.
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
@@ -39,7 +40,8 @@ extension JSONValue {
         try self.parse(text.utf8)
     }
 
-    /// `JSON.stringify(value)`: compact text, byte for byte what JavaScript prints.
+    /// `JSON.stringify(value)`: compact text, byte for byte what JavaScript prints (lone surrogates as `\udXXX`,
+    /// any nesting depth).
     public func stringify() -> String {
         String(decoding: self.stringifiedBytes(), as: UTF8.self)
     }

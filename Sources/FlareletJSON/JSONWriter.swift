@@ -3,7 +3,6 @@ struct JSONWriter {
     private(set) var bytes: [UInt8] = []
     /// The indentation unit (`gap`); empty for compact output.
     private let gap: [UInt8]
-    private var currentIndent: [UInt8] = []
 
     /// - Parameter indent: spaces per level; clamped to 0...10 like `JSON.stringify`.
     init(indent: Int = 0) {
@@ -11,15 +10,70 @@ struct JSONWriter {
         self.bytes.reserveCapacity(256)
     }
 
-    mutating func write(_ value: JSONValue) {
-        switch value {
-        case .null: self.appendASCII("null")
-        case .bool(let flag): self.appendASCII(flag ? "true" : "false")
-        case .number(let number): Self.appendNumber(number, to: &self.bytes)
-        case .integer(let integer): Self.appendInteger(integer, to: &self.bytes)
-        case .string(let string): Self.appendQuoted(string, to: &self.bytes)
-        case .array(let elements): self.writeArray(elements)
-        case .object(let object): self.writeObject(object)
+    /// Writes `root` without recursion: open containers are kept on an explicit stack, so any nesting depth is
+    /// fine (like V8's iterative `JSON.stringify` fast path).
+    mutating func write(_ root: JSONValue) {
+        // Open containers: their members, and the position of the member written last.
+        var keys: [[JSString]?] = []
+        var members: [[JSONValue]] = []
+        var positions: [Int] = []
+        var value = root
+        nextValue: while true {
+            switch value {
+            case .null: self.appendASCII("null")
+            case .bool(let flag): self.appendASCII(flag ? "true" : "false")
+            case .number(let number): Self.appendNumber(number, to: &self.bytes)
+            case .integer(let integer): Self.appendInteger(integer, to: &self.bytes)
+            case .string(let string): Self.appendQuoted(string, to: &self.bytes)
+            case .array(let array):
+                let elements = array.storage.elements
+                if elements.isEmpty {
+                    self.appendASCII("[]")
+                } else {
+                    self.bytes.append(UInt8(ascii: "["))
+                    keys.append(nil)
+                    members.append(elements)
+                    positions.append(0)
+                    self.newline(depth: positions.count)
+                    value = elements[0]
+                    continue nextValue
+                }
+            case .object(let object):
+                let objectKeys = object.storage.keys
+                if objectKeys.isEmpty {
+                    self.appendASCII("{}")
+                } else {
+                    let values = object.storage.values
+                    self.bytes.append(UInt8(ascii: "{"))
+                    keys.append(objectKeys)
+                    members.append(values)
+                    positions.append(0)
+                    self.newline(depth: positions.count)
+                    self.writeKey(objectKeys[0])
+                    value = values[0]
+                    continue nextValue
+                }
+            }
+            // The value is written: move to the next member of the innermost open container, closing finished ones.
+            while let position = positions.last {
+                let next = position + 1
+                let level = positions.count - 1
+                if next < members[level].count {
+                    positions[level] = next
+                    self.bytes.append(UInt8(ascii: ","))
+                    self.newline(depth: positions.count)
+                    if let objectKeys = keys[level] { self.writeKey(objectKeys[next]) }
+                    value = members[level][next]
+                    continue nextValue
+                }
+                let isObject = keys[level] != nil
+                positions.removeLast()
+                members.removeLast()
+                keys.removeLast()
+                self.newline(depth: positions.count)
+                self.bytes.append(isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+            }
+            return
         }
     }
 
@@ -27,60 +81,104 @@ struct JSONWriter {
         self.bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    private mutating func writeArray(_ elements: [JSONValue]) {
-        guard !elements.isEmpty else {
-            self.appendASCII("[]")
-            return
-        }
-        self.bytes.append(UInt8(ascii: "["))
-        if self.gap.isEmpty {
-            for (position, element) in elements.enumerated() {
-                if position > 0 { self.bytes.append(UInt8(ascii: ",")) }
-                self.write(element)
-            }
-        } else {
-            let stepback = self.currentIndent
-            self.currentIndent += self.gap
-            for (position, element) in elements.enumerated() {
-                if position > 0 { self.bytes.append(UInt8(ascii: ",")) }
-                self.newline()
-                self.write(element)
-            }
-            self.currentIndent = stepback
-            self.newline()
-        }
-        self.bytes.append(UInt8(ascii: "]"))
+    private mutating func writeKey(_ key: JSString) {
+        Self.appendQuoted(key, to: &self.bytes)
+        self.bytes.append(UInt8(ascii: ":"))
+        if !self.gap.isEmpty { self.bytes.append(UInt8(ascii: " ")) }
     }
 
-    private mutating func writeObject(_ object: JSONObject) {
-        guard !object.isEmpty else {
-            self.appendASCII("{}")
-            return
-        }
-        self.bytes.append(UInt8(ascii: "{"))
-        let stepback = self.currentIndent
-        self.currentIndent += self.gap
-        for (position, member) in object.entries.enumerated() {
-            if position > 0 { self.bytes.append(UInt8(ascii: ",")) }
-            if !self.gap.isEmpty { self.newline() }
-            Self.appendQuoted(member.key, to: &self.bytes)
-            self.bytes.append(UInt8(ascii: ":"))
-            if !self.gap.isEmpty { self.bytes.append(UInt8(ascii: " ")) }
-            self.write(member.value)
-        }
-        self.currentIndent = stepback
-        if !self.gap.isEmpty { self.newline() }
-        self.bytes.append(UInt8(ascii: "}"))
-    }
-
-    private mutating func newline() {
+    /// In indented mode, a line break and `depth` indentation units; nothing in compact mode.
+    private mutating func newline(depth: Int) {
+        guard !self.gap.isEmpty else { return }
         self.bytes.append(0x0A)
-        self.bytes.append(contentsOf: self.currentIndent)
+        for _ in 0..<depth { self.bytes.append(contentsOf: self.gap) }
     }
 
     // MARK: Strings
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// ECMAScript `QuoteJSONString`: lone surrogates are written as lower-case `\udXXX` escapes (well-formed
+    /// `JSON.stringify`, ES2019).
+    static func appendQuoted(_ string: JSString, to bytes: inout [UInt8]) {
+        switch string.storage {
+        case .text(let text):
+            self.appendQuoted(text, to: &bytes)
+        case .units(let units):
+            bytes.append(UInt8(ascii: "\""))
+            var position = 0
+            while position < units.count {
+                let unit = units[position]
+                position += 1
+                switch unit {
+                case 0xD800...0xDBFF:
+                    if position < units.count, (0xDC00...0xDFFF).contains(units[position]) {
+                        let scalar = 0x10000 + (UInt32(unit - 0xD800) << 10) + UInt32(units[position] - 0xDC00)
+                        position += 1
+                        Self.appendUTF8(scalar, to: &bytes)
+                    } else {
+                        Self.appendUnicodeEscape(unit, to: &bytes)
+                    }
+                case 0xDC00...0xDFFF:
+                    Self.appendUnicodeEscape(unit, to: &bytes)
+                case 0..<0x80:
+                    let byte = UInt8(unit)
+                    if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                        Self.appendEscape(byte, to: &bytes)
+                    } else {
+                        bytes.append(byte)
+                    }
+                default:
+                    Self.appendUTF8(UInt32(unit), to: &bytes)
+                }
+            }
+            bytes.append(UInt8(ascii: "\""))
+        }
+    }
+
+    private static func appendUnicodeEscape(_ unit: UInt16, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\\"))
+        bytes.append(UInt8(ascii: "u"))
+        for shift in stride(from: 12, through: 0, by: -4) {
+            bytes.append(Self.hexDigits[Int(unit >> UInt16(shift) & 0xF)])
+        }
+    }
+
+    /// The escape of an ASCII byte that `QuoteJSONString` escapes (`"`, `\` and control characters).
+    private static func appendEscape(_ byte: UInt8, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
+        case 0x08: bytes.append(UInt8(ascii: "b"))
+        case 0x09: bytes.append(UInt8(ascii: "t"))
+        case 0x0A: bytes.append(UInt8(ascii: "n"))
+        case 0x0C: bytes.append(UInt8(ascii: "f"))
+        case 0x0D: bytes.append(UInt8(ascii: "r"))
+        default:
+            bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+            bytes.append(Self.hexDigits[Int(byte >> 4)])
+            bytes.append(Self.hexDigits[Int(byte & 0xF)])
+        }
+    }
+
+    static func appendUTF8(_ scalar: UInt32, to buffer: inout [UInt8]) {
+        switch scalar {
+        case 0..<0x80:
+            buffer.append(UInt8(scalar))
+        case 0x80..<0x800:
+            buffer.append(UInt8(0xC0 | scalar >> 6))
+            buffer.append(UInt8(0x80 | scalar & 0x3F))
+        case 0x800..<0x10000:
+            buffer.append(UInt8(0xE0 | scalar >> 12))
+            buffer.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            buffer.append(UInt8(0x80 | scalar & 0x3F))
+        default:
+            buffer.append(UInt8(0xF0 | scalar >> 18))
+            buffer.append(UInt8(0x80 | scalar >> 12 & 0x3F))
+            buffer.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            buffer.append(UInt8(0x80 | scalar & 0x3F))
+        }
+    }
 
     /// ECMAScript `QuoteJSONString` for a well-formed string (no lone surrogates).
     static func appendQuoted(_ string: String, to bytes: inout [UInt8]) {

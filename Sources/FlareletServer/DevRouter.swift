@@ -1,5 +1,6 @@
 public import FlareletCore
 import FlareletJSON
+import FlareletJavaScript
 import Foundation
 import Logging
 
@@ -82,16 +83,10 @@ public struct DevRouter: Sendable {
         request.searchParams.first { $0.name == name }?.value
     }
 
-    /// JavaScript `parseInt(text)` for a base-10 integer prefix; `nil` for NaN.
+    /// JavaScript `parseInt(text)` (the shared layer's); `nil` for `NaN` or beyond 64 bits.
     static func parseInt(_ text: String) -> Int64? {
-        var rest = Substring(text).drop { $0 == " " || $0 == "\t" || $0 == "\n" }
-        var sign: Int64 = 1
-        if rest.first == "-" || rest.first == "+" {
-            sign = rest.first == "-" ? -1 : 1
-            rest = rest.dropFirst()
-        }
-        let digits = rest.prefix { $0.isASCII && $0.isNumber }
-        guard !digits.isEmpty, let value = Int64(digits.prefix(18)) else { return nil }
-        return sign * value
+        let value = JavaScript.parseInt(text)
+        guard value.isFinite, abs(value) < 9e18 else { return nil }
+        return Int64(value)
     }
 }

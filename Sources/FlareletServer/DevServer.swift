@@ -1,6 +1,7 @@
 import FlareletConfig
 public import FlareletCore
 import FlareletCron
+import FlareletJavaScript
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -67,9 +68,11 @@ struct WorkerResponder: HTTPResponder {
 
     func respond(to request: Request, context: DevRequestContext) async throws -> Response {
         if let refusal = RequestGate.refusal(for: request) { return refusal }
+        // Header values reach the worker one character per byte (Fetch's isomorphic decoding): a value sent as
+        // UTF-8 `ünïcode` reads `Ã¼nÃ¯code`, as in workerd.
         var headers = Headers()
         for field in request.headers {
-            headers.append(field.name.rawName, field.value)
+            headers.append(field.name.rawName, JavaScript.isomorphicDecode(field.value.utf8))
         }
         if headers["Host"] == nil, let authority = request.head.authority {
             headers["Host"] = authority

@@ -65,7 +65,7 @@ public final class HostedWorker: Sendable {
         var vars: [String: EnvVar] = [:]
         for (name, value) in config.vars {
             if case .string(let text) = value {
-                vars[name] = .text(text)
+                vars[name] = .text(text.string)
             } else {
                 vars[name] = .json(value)
             }

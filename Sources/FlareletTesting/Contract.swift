@@ -1,6 +1,7 @@
 public import FlareletCore
 import FlareletCrypto
 public import FlareletJSON
+import FlareletJavaScript
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -31,8 +32,9 @@ public struct InProcessTarget: ContractTarget {
     public var env: Env? { self.harness.env }
     public var clock: any WorkerClock { self.harness.env.clock }
 
+    /// Header values travel as their UTF-8 bytes and reach the worker decoded as Latin-1, as over a socket.
     public func send(method: String, path: String, headers: Headers, body: [UInt8]) async throws -> WorkerResponse {
-        var headers = headers
+        var headers = Headers(headers.map { ($0.name, JavaScript.isomorphicDecode($0.value.utf8)) })
         if headers["CF-Connecting-IP"] == nil { headers["CF-Connecting-IP"] = self.peerAddress }
         let request = WorkerRequest(method: method, url: "http://localhost:8787" + path, headers: headers, body: body)
         return await self.harness.fetch(request)
@@ -52,7 +54,20 @@ public struct LiveTarget: ContractTarget {
     public var env: Env? { nil }
     public var clock: any WorkerClock { SystemClock() }
 
+    /// `http://` targets get the request byte for byte over a socket (path not normalised, header values as their
+    /// UTF-8 bytes); other schemes go through URLSession.
     public func send(method: String, path: String, headers: Headers, body: [UInt8]) async throws -> WorkerResponse {
+        if let base = JavaScript.URL(self.baseURL), base.scheme == "http" {
+            let prefix = base.pathname == "/" ? "" : base.pathname
+            return try await RawHTTPClient.send(
+                host: base.hostname.trimmingCharacters(in: CharacterSet(charactersIn: "[]")),
+                port: base.port ?? 80,
+                method: method,
+                target: prefix + path,
+                headers: headers,
+                body: body
+            )
+        }
         guard let url = URL(string: self.baseURL + path) else {
             throw ContractError("invalid URL \(self.baseURL + path)")
         }
@@ -139,7 +154,7 @@ public struct ContractRunner: Sendable {
         var context = TemplateContext(clock: self.target.clock, runID: self.runID)
         if case .object(let lets) = spec["let"] ?? .null {
             for (name, value) in lets.entries {
-                context.values[name] = try context.render(value)
+                context.values[name.string] = try context.render(value)
             }
         }
         let setup = spec["setup"]?.objectValue ?? JSONObject()
@@ -189,7 +204,7 @@ public struct ContractRunner: Sendable {
         let path = request["path"]?.stringValue ?? "/"
         var headers = Headers()
         for (name, value) in request["headers"]?.objectValue?.entries ?? [] {
-            headers.append(name, value.stringValue ?? value.stringify())
+            headers.append(name.string, value.stringValue ?? value.stringify())
         }
         var body: [UInt8] = []
         if let json = request["json"] {
@@ -223,13 +238,13 @@ public struct ContractRunner: Sendable {
         }
         for (name, value) in expect["headers"]?.objectValue?.entries ?? [] {
             let expected = value.stringValue ?? value.stringify()
-            let actual = response.headers[name]
+            let actual = response.headers.get(name.string)
             if actual != expected {
                 result.failures.append("header \(name): expected \"\(expected)\", got \(actual.map { "\"\($0)\"" } ?? "none")")
             }
         }
         for name in expect["absentHeaders"]?.arrayValue ?? [] {
-            if let name = name.stringValue, let actual = response.headers[name] {
+            if let name = name.stringValue, let actual = response.headers.get(name) {
                 result.failures.append("header \(name): expected absent, got \"\(actual)\"")
             }
         }
@@ -274,7 +289,9 @@ public struct ContractRunner: Sendable {
                 case .null?:
                     if let actual { result.failures.append("kv \(key): expected missing, got \"\(actual)\"") }
                 case .string(let value)?:
-                    if actual != value { result.failures.append("kv \(key): expected \"\(value)\", got \(actual.map { "\"\($0)\"" } ?? "missing")") }
+                    if actual != value.string {
+                        result.failures.append("kv \(key): expected \"\(value)\", got \(actual.map { "\"\($0)\"" } ?? "missing")")
+                    }
                 default:
                     result.failures.append("kv \(key): \"value\" must be a string or null")
                 }
@@ -336,7 +353,7 @@ struct TemplateContext {
 
     func render(_ value: JSONValue) throws -> JSONValue {
         switch value {
-        case .string(let text): return try self.render(text)
+        case .string(let text): return text.isWellFormed ? try self.render(text.string) : .string(try self.renderText(text))
         case .array(let elements): return .array(try elements.map { try self.render($0) })
         case .object(let object):
             var rendered = JSONObject()
@@ -353,6 +370,28 @@ struct TemplateContext {
             if let value = self.values[name] { return value }
         }
         return .string(try self.renderText(text))
+    }
+
+    /// Renders templates in a JavaScript string, keeping lone surrogates outside the placeholders.
+    func renderText(_ text: JSString) throws -> JSString {
+        if text.isWellFormed { return JSString(try self.renderText(text.string)) }
+        let units = text.codeUnits
+        var output: [UInt16] = []
+        var index = 0
+        while index < units.count {
+            guard index + 1 < units.count, units[index] == 0x7B, units[index + 1] == 0x7B else {
+                output.append(units[index])
+                index += 1
+                continue
+            }
+            var close = index + 2
+            while close + 1 < units.count, !(units[close] == 0x7D && units[close + 1] == 0x7D) { close += 1 }
+            guard close + 1 < units.count else { throw ContractError("unterminated template in \(text.debugDescription)") }
+            let expression = String(decoding: units[(index + 2)..<close], as: UTF16.self).trimmingCharacters(in: .whitespaces)
+            output.append(contentsOf: try self.evaluate(expression, in: text.string).utf16)
+            index = close + 2
+        }
+        return JSString(codeUnits: output)
     }
 
     func renderText(_ text: String) throws -> String {
@@ -391,6 +430,22 @@ struct TemplateContext {
             let date = try self.time(String(expression.dropFirst(5)).trimmingCharacters(in: .whitespaces))
             return String(Int64((date.timeIntervalSince1970).rounded(.down)))
         }
+        if expression.hasPrefix("utc:") {
+            return Self.utcString(try self.time(String(expression.dropFirst(4)).trimmingCharacters(in: .whitespaces)))
+        }
+        if expression.hasPrefix("repeat:") {
+            // {{repeat: 600 "["}}: the quoted text (no escapes) `count` times.
+            let rest = expression.dropFirst(7).trimmingCharacters(in: .whitespaces)
+            guard let space = rest.firstIndex(of: " "), let count = Int(rest[..<space]), count >= 0,
+                case let quoted = rest[rest.index(after: space)...].trimmingCharacters(in: .whitespaces),
+                quoted.count >= 2, quoted.hasPrefix("\""), quoted.hasSuffix("\"")
+            else {
+                throw ContractError("bad repeat template {{\(expression)}} (expected e.g. {{repeat: 600 \"[\"}})")
+            }
+            let text = String(quoted.dropFirst().dropLast())
+            guard count * text.utf8.count <= 10_000_000 else { throw ContractError("repeat template too large: {{\(expression)}}") }
+            return String(repeating: text, count: count)
+        }
         if expression.hasPrefix("sqltime:") {
             let iso = try self.time(String(expression.dropFirst(8)).trimmingCharacters(in: .whitespaces)).isoString
             return String(iso.prefix(19)).replacingOccurrences(of: "T", with: " ")
@@ -415,6 +470,18 @@ struct TemplateContext {
         default: throw ContractError("bad time unit in \"\(expression)\"")
         }
         return now.addingTimeInterval((parts[1] == "-" ? -1 : 1) * amount * unit)
+    }
+
+    /// `Date.prototype.toUTCString()`: `Wed, 02 Dec 2026 16:30:25 GMT`.
+    static func utcString(_ date: Date) -> String {
+        let iso = Array(date.isoString.utf8)
+        let days = Int64((Double(date.epochMilliseconds) / 86_400_000).rounded(.down))
+        let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let weekday = weekdays[Int(((days % 7) + 7) % 7)]
+        func text(_ range: Range<Int>) -> String { String(decoding: iso[range], as: UTF8.self) }
+        let month = months[Int(text(5..<7))! - 1]
+        return "\(weekday), \(text(8..<10)) \(month) \(text(0..<4)) \(text(11..<19)) GMT"
     }
 
     static func isISOTimestamp(_ text: String) -> Bool {

@@ -13,7 +13,7 @@ enum Debug {
     static func numericParameter(_ request: WorkerRequest, _ name: String) -> Double? {
         let values = request.searchParams.filter { $0.name == name }.map(\.value)
         guard !values.isEmpty, values != [""] else { return nil }
-        return JavaScript.number(values.joined(separator: ","))
+        return JavaScript.stringToNumber(values.joined(separator: ","))
     }
 
     /// `GET /debug/recent?limit=`: the latest rows by id, limit clamped to 1…500 (default 50).
@@ -26,7 +26,7 @@ enum Debug {
                 status: 500,
                 code: "22P02",
                 error: "Internal Server Error",
-                message: "invalid input syntax for type bigint: \"\(JavaScript.string(limit))\""
+                message: "invalid input syntax for type bigint: \"\(JavaScript.numberToString(limit))\""
             )
         }
         let result = try await database.prepare(self.recentSQL).bind(.integer(Int64(limit))).all()

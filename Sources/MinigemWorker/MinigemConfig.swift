@@ -31,18 +31,18 @@ struct MinigemConfig: Sendable {
             let text: String? =
                 switch env.vars[name] {
                 case .text(let text): text
-                case .json(.string(let text)): text
+                case .json(.string(let text)): text.string
                 case .json(let json): json.stringify()
                 case nil: nil
                 }
             guard let text, !text.isEmpty else { return nil }
             return text
         }
-        self.rateLimitMax = JavaScript.parseInt(value("RATE_LIMIT_MAX") ?? "2000") ?? 1000
+        self.rateLimitMax = Self.number(JavaScript.parseInt(value("RATE_LIMIT_MAX") ?? "2000", radix: 10)) ?? 1000
         self.timeWindow = MSDuration.parse(value("RATE_LIMIT_TIME_WINDOW") ?? "1 hour") ?? 3_600_000
         self.statsSecret = value("STATS_SECRET") ?? ""
-        self.windowDays = JavaScript.parseInt(value("STATS_WINDOW_DAYS") ?? "7").map { .number($0) } ?? .null
-        self.port = JavaScript.parseInt(value("PORT") ?? "") ?? 3000
+        self.windowDays = Self.number(JavaScript.parseInt(value("STATS_WINDOW_DAYS") ?? "7", radix: 10)).map { .number($0) } ?? .null
+        self.port = Self.number(JavaScript.parseInt(value("PORT") ?? "", radix: 10)) ?? 3000
         self.logFile = value("LOG_FILE") ?? "/tmp/jwc-telemetry.log"
         self.logLevel = (value("LOG_LEVEL") ?? "info").lowercased()
         let trace = (value("DEBUG_STATS_TRACE") ?? "").lowercased()
@@ -50,6 +50,11 @@ struct MinigemConfig: Sendable {
         var raw: [String: String] = [:]
         for name in Self.echoedNames { raw[name] = value(name) }
         self.raw = raw
+    }
+
+    /// A `parseInt` result, or `nil` for `NaN`.
+    private static func number(_ value: Double) -> Double? {
+        value.isNaN ? nil : value
     }
 }
 
@@ -98,8 +103,8 @@ enum MSDuration {
         for (unit, name) in [(self.day, "day"), (self.hour, "hour"), (self.minute, "minute"), (self.second, "second")]
         where magnitude >= unit {
             let plural = magnitude >= unit * 1.5
-            return JavaScript.string(JavaScript.round(milliseconds / unit)) + " " + name + (plural ? "s" : "")
+            return JavaScript.numberToString(JavaScript.mathRound(milliseconds / unit)) + " " + name + (plural ? "s" : "")
         }
-        return JavaScript.string(milliseconds) + " ms"
+        return JavaScript.numberToString(milliseconds) + " ms"
     }
 }

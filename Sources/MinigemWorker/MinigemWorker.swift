@@ -91,16 +91,16 @@ public struct MinigemWorker: Worker {
         }
         let hit = await self.limiter.hit(ip, now: env.clock.now().epochMilliseconds, window: config.timeWindow)
         var headers = Headers()
-        headers.append("x-ratelimit-limit", JavaScript.string(config.rateLimitMax))
-        let reset = JavaScript.string((max(0, hit.timeLeft) / 1000).rounded(.up))
+        headers.append("x-ratelimit-limit", JavaScript.numberToString(config.rateLimitMax))
+        let reset = JavaScript.numberToString((max(0, hit.timeLeft) / 1000).rounded(.up))
         guard hit.count <= config.rateLimitMax else {
             headers.append("x-ratelimit-remaining", "0")
             headers.append("x-ratelimit-reset", reset)
-            headers.append("retry-after", JavaScript.string((config.timeWindow / 1000).rounded(.up)))
+            headers.append("retry-after", JavaScript.numberToString((config.timeWindow / 1000).rounded(.up)))
             let message = "Rate limit exceeded, retry in \(MSDuration.long(config.timeWindow))"
             return Self.json(["statusCode": 429, "error": "Too Many Requests", "message": .string(message)], status: 429, headers: headers)
         }
-        headers.append("x-ratelimit-remaining", JavaScript.string(config.rateLimitMax - hit.count))
+        headers.append("x-ratelimit-remaining", JavaScript.numberToString(config.rateLimitMax - hit.count))
         headers.append("x-ratelimit-reset", reset)
         let response: WorkerResponse
         do {
@@ -155,14 +155,14 @@ public struct MinigemWorker: Worker {
             return Self.json(["error": "db_disabled", "message": "Database not configured. Ingestion requires DB-only mode."], status: 503)
         }
         guard case .json(.object(let envelope)) = body, case .string(let schema)? = envelope["schema"],
-            JavaScript.trim(schema).lowercased() == "jwc.v1"
+            JavaScript.trim(schema.string).lowercased() == "jwc.v1"
         else {
             return Self.json(["error": "schema_unsupported", "expected": "jwc.v1"], status: 400)
         }
         let geo = Geo.lookup(headers)
         let items: [JSONValue]
         if case .array(let batch)? = envelope["batch"] {
-            items = batch
+            items = batch.elements
         } else {
             items = [.object(envelope)]
         }
@@ -254,7 +254,7 @@ public struct MinigemWorker: Worker {
                 message: "Body cannot be empty when content-type is set to 'application/json'"
             )
         }
-        let bytes = request.body.starts(with: [0xEF, 0xBB, 0xBF]) ? request.body.dropFirst(3) : request.body[...]
+        let bytes = JavaScript.withoutByteOrderMark(request.body)
         let value: JSONValue
         do {
             value = try JSONValue.parse(bytes)

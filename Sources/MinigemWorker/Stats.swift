@@ -37,13 +37,12 @@ struct StatsQuery: Sendable {
 
     /// The range of 8.1: `from`/`to` when both occur once, parse and are ordered; else all data.
     static func range(_ params: [(name: String, value: String)]) -> (from: Int64, to: Int64) {
-        guard let fromText = Query.single(params, "from"), let toText = Query.single(params, "to"),
-            let fromDay = ISOTime.parseDateOnly(fromText), let toDay = ISOTime.parseDateOnly(toText)
-        else { return self.defaultRange }
-        let from = fromDay * ISOTime.dayMilliseconds
-        let to = toDay * ISOTime.dayMilliseconds + 86_399_000
-        guard abs(from) <= ISOTime.maxMilliseconds, abs(to) <= ISOTime.maxMilliseconds, from <= to else { return self.defaultRange }
-        return (from, to)
+        guard let fromText = Query.single(params, "from"), let toText = Query.single(params, "to") else { return self.defaultRange }
+        // `new Date(`${from}T00:00:00Z`)` and `new Date(`${to}T23:59:59Z`)`.
+        let from = JavaScript.parseDate(JSString(fromText + "T00:00:00Z"))
+        let to = JavaScript.parseDate(JSString(toText + "T23:59:59Z"))
+        guard !from.isNaN, !to.isNaN, from <= to else { return self.defaultRange }
+        return (Int64(from), Int64(to))
     }
 
     /// The answer: the full body, or the fallback when anything fails.
@@ -260,7 +259,7 @@ struct StatsQuery: Sendable {
         }
         var continentOrder: [String] = []
         var sums: [String: (hits: Int, visitors: Int)] = [:]
-        for country in byCountry.keys {
+        for country in byCountry.keys.map(\.string) {
             let continent = self.continents[country] ?? "Unknown"
             if sums[continent] == nil { continentOrder.append(continent) }
             let previous = sums[continent] ?? (0, 0)
@@ -393,7 +392,7 @@ struct StatsQuery: Sendable {
                 let pct = total == 0 ? 0 : Double(row.count) / Double(total)
                 return [
                     "key": .string(row.key), name: .string(row.key), "count": self.count(row.count), "pct": .number(pct),
-                    "percent": .number(JavaScript.round(pct * 1000) / 10),
+                    "percent": .number(JavaScript.mathRound(pct * 1000) / 10),
                 ]
             }
         )

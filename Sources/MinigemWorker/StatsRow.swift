@@ -37,7 +37,7 @@ struct StatsRow: Sendable {
             switch row[name] {
             case .text(let value)?: value
             case .integer(let value)?: String(value)
-            case .real(let value)?: JavaScript.string(value)
+            case .real(let value)?: JavaScript.numberToString(value)
             default: nil
             }
         }
@@ -75,7 +75,7 @@ struct StatsRow: Sendable {
     func mText(_ key: String) -> String? {
         switch self.m?[key] {
         case nil, .null?: nil
-        case .string(let text)?: text
+        case .string(let text)?: text.string
         case let value?: value.stringify()
         }
     }
@@ -130,7 +130,7 @@ struct StatsRow: Sendable {
         case .number(let number)? where number == 1 || number == 0: return number == 1
         case .integer(let number)? where number == 1 || number == 0: return number == 1
         case .string(let text)?:
-            let word = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            let word = text.string.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
             if !word.isEmpty {
                 if "true".hasPrefix(word) || "yes".hasPrefix(word) || word == "on" || word == "1" { return true }
                 if "false".hasPrefix(word) || "no".hasPrefix(word) || word == "of" || word == "off" || word == "0" { return false }

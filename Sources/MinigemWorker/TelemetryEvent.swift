@@ -28,7 +28,7 @@ struct TelemetryEvent: Sendable, Equatable {
         switch item["t"] {
         case .number(let number)?: t = number
         case .integer(let number)?: t = Double(number)
-        case .string(let text)?: t = JavaScript.number(text)
+        case .string(let text)?: t = JavaScript.stringToNumber(text)
         default: return nil
         }
         guard t.isFinite else { return nil }
@@ -129,9 +129,9 @@ struct EventRow: Sendable, Equatable {
         let text: String
         switch value {
         case nil: return .null
-        case .number(let number)?: text = JavaScript.string(number)
+        case .number(let number)?: text = JavaScript.numberToString(number)
         case .integer(let number)?: text = String(number)
-        case .string(let string)?: text = string
+        case .string(let string)?: text = string.string
         default: throw InsertFailure("invalid input syntax for type integer")
         }
         guard let parsed = Self.parseInteger(text), range.contains(parsed) else {
@@ -185,12 +185,12 @@ struct EventRow: Sendable, Equatable {
     static func postgresText(_ value: JSONValue) -> String {
         switch value {
         case .null: "null"
-        case .string(let text): text
+        case .string(let text): text.string
         case .bool(let flag): flag ? "true" : "false"
-        case .number(let number): JavaScript.string(number)
+        case .number(let number): JavaScript.numberToString(number)
         case .integer(let number): String(number)
         case .object: value.stringify()
-        case .array(let elements): self.arrayLiteral(elements)
+        case .array(let elements): self.arrayLiteral(elements.elements)
         }
     }
 
@@ -199,7 +199,7 @@ struct EventRow: Sendable, Equatable {
         let parts = elements.map { element -> String in
             switch element {
             case .null: return "NULL"
-            case .array(let nested): return self.arrayLiteral(nested)
+            case .array(let nested): return self.arrayLiteral(nested.elements)
             default:
                 let text = self.postgresText(element).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
                 return "\"" + text + "\""
@@ -224,9 +224,9 @@ struct EventRow: Sendable, Equatable {
 
     private static func containsNUL(_ value: JSONValue) -> Bool {
         switch value {
-        case .string(let text): text.unicodeScalars.contains("\u{0}")
+        case .string(let text): text.codeUnits.contains(0)
         case .array(let elements): elements.contains { self.containsNUL($0) }
-        case .object(let object): object.entries.contains { $0.key.unicodeScalars.contains("\u{0}") || self.containsNUL($0.value) }
+        case .object(let object): object.entries.contains { $0.key.codeUnits.contains(0) || self.containsNUL($0.value) }
         default: false
         }
     }

@@ -45,7 +45,7 @@ public enum RuntSigner {
             }
             return try self.seed(fileContents: Array(data), path: argument)
         }
-        if !argument.isEmpty, argument.utf8.allSatisfy({ JavaScript.hexDigit(UInt16($0)) != nil }) {
+        if !argument.isEmpty, argument.utf8.allSatisfy({ JavaScript.hexValue($0) != nil }) {
             throw RuntSignerError("a hex seed must be 64 hex characters (32 bytes); got \(argument.utf8.count)")
         }
         throw RuntSignerError("seed '\(argument)' is neither 64 hex characters nor an existing file")

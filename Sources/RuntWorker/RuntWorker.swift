@@ -7,6 +7,10 @@ import Logging
 /// Ed25519 over `JSON.stringify(events)` of the *parsed* events. The public key is the anonymous install id.
 /// Every event becomes one `INSERT OR IGNORE` row of table `events` (binding `DB`), all in one D1 batch.
 /// `OPTIONS` on any path answers the CORS preflight; everything else is a plain-text 404.
+///
+/// Values are handled with JavaScript's semantics (the shared `JavaScript` layer): the pathname is the WHATWG one,
+/// strings keep lone surrogates (so `JSON.stringify(events)` and the signature match upstream), and a signature
+/// that is not a string is decoded the way upstream's `hexToBytes` treats it.
 public struct RuntWorker: Worker {
     /// The wrangler `main` value this worker is registered under.
     public static let main = "runt"
@@ -34,7 +38,7 @@ public struct RuntWorker: Worker {
         if request.method == "OPTIONS" {
             return WorkerResponse(status: 200, headers: Headers(Self.corsHeaders))
         }
-        guard request.method == "POST", JavaScript.pathname(of: request.url) == "/telemetry" else {
+        guard request.method == "POST", request.pathname == "/telemetry" else {
             return .text("Not Found", status: 404)
         }
         do {
@@ -48,10 +52,10 @@ public struct RuntWorker: Worker {
     // MARK: POST /telemetry
 
     private func handleTelemetry(_ request: WorkerRequest, env: Env) async throws -> WorkerResponse {
-        // 1. Parse. A top-level `null` fails on the first property access, like JavaScript.
-        let payload = try JSONValue.parse(JavaScript.bodyText(request.body))
+        // 1. `JSON.parse(await request.text())`. A top-level `null` fails on the first property access.
+        let payload = try request.json()
         if payload == .null {
-            throw RuntTypeError("Cannot read properties of null (reading 'public_key')")
+            throw JavaScriptError(.typeError, "Cannot read properties of null (reading 'public_key')")
         }
 
         // 2. Required fields: present and truthy, no type checks.
@@ -62,27 +66,29 @@ public struct RuntWorker: Worker {
             return Self.json(["error": "Missing required fields"], status: 400)
         }
 
-        // 3. Public key: a string of 64 hex characters, either case.
-        guard case .string(let publicKeyHex) = publicKey, Self.isPublicKeyFormat(publicKeyHex) else {
+        // 3. `public_key.length !== 64 || !/^[0-9a-f]+$/i.test(public_key)`: only a string can pass.
+        guard try Self.isPublicKeyFormat(publicKey), case .string(let publicKeyHex) = publicKey else {
             return Self.json(["error": "Invalid public key format"], status: 400)
         }
 
         // 4. Signature over JSON.stringify(events), never the raw request bytes.
-        let signedContent = events.stringify()
+        let signedContent = events.stringifiedBytes()
         guard Self.verifySignature(message: signedContent, signature: signature, publicKeyHex: publicKeyHex, logger: env.logger)
         else {
             return Self.json(["error": "Invalid signature"], status: 401)
         }
 
         // 5. The cap: `events.length > 100`, after the signature.
-        if JavaScript.lengthExceeds(events, Self.maxEvents) {
+        if try Self.length(of: events).map({ (length) throws(JavaScriptError) in try JavaScript.toNumber(length) > Double(Self.maxEvents) })
+            ?? false
+        {
             return Self.json(["error": .string("Too many events (max \(Self.maxEvents))")], status: 400)
         }
 
         // 6. One statement per event, one batch. Binding errors (a missing event_type, an object value) throw
         //    before anything runs, so nothing is stored.
         guard case .array(let list) = events else {
-            throw RuntTypeError("payload.events.map is not a function")
+            throw JavaScriptError(.typeError, "payload.events.map is not a function")
         }
         let database = try env.d1(Self.databaseBinding)
         let statement = database.prepare(Self.insertSQL)
@@ -90,12 +96,14 @@ public struct RuntWorker: Worker {
         batch.reserveCapacity(list.count)
         for event in list {
             if event == .null {
-                throw RuntTypeError("Cannot read properties of null (reading 'event_type')")
+                throw JavaScriptError(.typeError, "Cannot read properties of null (reading 'event_type')")
             }
+            // `event.data ? JSON.stringify(event.data) : null`
             let data: JSONValue = event["data"].map { $0.isTruthy ? .string($0.stringify()) : .null } ?? .null
+            // `event.timestamp || new Date().toISOString()`
             let timestamp: JSONValue =
                 if let value = event["timestamp"], value.isTruthy { value } else { .string(env.clock.now().isoString) }
-            batch.append(try statement.bind(javaScript: [.string(publicKeyHex), event["event_type"], data, timestamp]))
+            batch.append(try statement.bind(javaScript: [publicKey, event["event_type"], data, timestamp]))
         }
         _ = try await database.batch(batch)
 
@@ -103,23 +111,30 @@ public struct RuntWorker: Worker {
         return Self.json(["success": true, "count": .number(Double(list.count))], status: 200)
     }
 
-    /// `public_key.length === 64 && /^[0-9a-f]+$/i.test(public_key)`.
-    static func isPublicKeyFormat(_ text: String) -> Bool {
-        let utf8 = text.utf8
-        return utf8.count == 64 && utf8.allSatisfy { JavaScript.hexDigit(UInt16($0)) != nil }
+    /// `value.length !== 64 || !/^[0-9a-f]+$/i.test(value)` negated. `length` is a string's UTF-16 length, an
+    /// array's count or an object's own `length` property (strictly the number 64); the test converts the value with
+    /// `String()`, which throws for an object with an own `toString`.
+    static func isPublicKeyFormat(_ value: JSONValue) throws(JavaScriptError) -> Bool {
+        guard let length = self.length(of: value), length == .number(64) || length == .integer(64) else { return false }
+        let text = try JavaScript.toString(value)
+        return text.length == 64 && text.codeUnits.allSatisfy { $0 < 0x80 && JavaScript.hexValue(UInt8($0)) != nil }
+    }
+
+    /// `value.length` for a JSON value: strings (UTF-16 units) and arrays have one, an object may own one, other
+    /// values have none (`undefined`).
+    static func length(of value: JSONValue) -> JSONValue? {
+        switch value {
+        case .string(let text): .number(Double(text.length))
+        case .array(let elements): .number(Double(elements.count))
+        case .object(let object): object["length"]
+        default: nil
+        }
     }
 
     /// A compact JSON body with `Content-Type: application/json` followed by the three CORS headers.
     static func json(_ object: JSONObject, status: Int) -> WorkerResponse {
         var headers: Headers = ["Content-Type": "application/json"]
         for (name, value) in Self.corsHeaders { headers.append(name, value) }
-        return WorkerResponse(status: status, headers: headers, body: Array(JSONValue.object(object).stringify().utf8))
+        return WorkerResponse(status: status, headers: headers, body: JSONValue.object(object).stringifiedBytes())
     }
-}
-
-/// What JavaScript throws as a `TypeError` in the upstream handler (null property access, `map` on a non-array).
-/// The handler answers it with a 500 like any other exception.
-struct RuntTypeError: Error, CustomStringConvertible {
-    var description: String
-    init(_ message: String) { self.description = "TypeError: " + message }
 }

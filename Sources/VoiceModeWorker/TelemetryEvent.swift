@@ -2,19 +2,27 @@ import Flarelet
 import Foundation
 
 /// A telemetry event that passed validation: the values the worker stores.
+///
+/// Strings are JavaScript strings (``JSString``): `event_id` keeps lone surrogates for the response's
+/// `JSON.stringify`, and D1 receives their UTF-8 text (U+FFFD for a lone surrogate), as upstream's binding does.
 public struct TelemetryEvent: Sendable, Hashable {
     /// `event_id` exactly as sent (any non-empty string).
-    public var eventID: String
+    public var eventID: JSString
     /// `telemetry_id` exactly as sent (a UUID, any case).
-    public var telemetryID: String
+    public var telemetryID: JSString
     /// `timestamp` exactly as sent; it is parsed only for the validity and window checks.
-    public var timestamp: String
+    public var timestamp: JSString
     /// The `environment` value (an object, or an array only in theory: an array has no `os`).
     public var environment: JSONValue
     /// The `usage` value (an object or an array).
     public var usage: JSONValue
 
     /// Validates a parsed request body with the 13 upstream rules, in order; the first failure is thrown.
+    ///
+    /// The timestamp rules read `new Date(payload.timestamp)` with V8's parser in UTC (the shared JavaScript layer's
+    /// `parseDate`): every form upstream accepts is accepted (`2026-11-10t05:13:25z`, RFC 1123 dates, `2026/12/02`,
+    /// `12/02/2026 16:30`, `Dec 02, 2026`, `…+0000`, `Date.prototype.toString()` output, `"0"` = 2000-01-01), then
+    /// compared with now ± the window in milliseconds.
     /// - Parameters:
     ///   - payload: the body as `JSON.parse` returns it (any JSON value).
     ///   - now: the request's current time, for the timestamp window (rules 7 and 8).
@@ -24,9 +32,10 @@ public struct TelemetryEvent: Sendable, Hashable {
         guard let telemetryID = Self.nonEmptyString(payload["telemetry_id"]) else { throw .invalidTelemetryID }
         guard Self.isUUID(telemetryID) else { throw .telemetryIDNotUUID }
         guard let timestamp = Self.nonEmptyString(payload["timestamp"]) else { throw .invalidTimestamp }
-        guard let instant = TelemetryTimestamp.parse(timestamp) else { throw .timestampNotISO8601 }
-        let nowMilliseconds = now.epochMilliseconds
-        let dayMilliseconds: Int64 = 86_400_000
+        let instant = JavaScript.parseDate(timestamp)
+        guard !instant.isNaN else { throw .timestampNotISO8601 }
+        let nowMilliseconds = Double(now.epochMilliseconds)
+        let dayMilliseconds = 86_400_000.0
         if instant > nowMilliseconds + dayMilliseconds { throw .timestampInFuture }
         if instant < nowMilliseconds - 90 * dayMilliseconds { throw .timestampTooOld }
         guard let environment = payload["environment"], Self.isObjectOrArray(environment) else { throw .invalidEnvironment }
@@ -42,8 +51,8 @@ public struct TelemetryEvent: Sendable, Hashable {
     }
 
     /// `!value || typeof value !== 'string'` negated: a string other than `""`.
-    private static func nonEmptyString(_ value: JSONValue?) -> String? {
-        guard let text = value?.stringValue, !text.isEmpty else { return nil }
+    private static func nonEmptyString(_ value: JSONValue?) -> JSString? {
+        guard let text = value?.jsStringValue, !text.isEmpty else { return nil }
         return text
     }
 
@@ -55,20 +64,15 @@ public struct TelemetryEvent: Sendable, Hashable {
         }
     }
 
-    /// `/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i`.
-    static func isUUID(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 36 else { return false }
-        for (index, byte) in bytes.enumerated() {
+    /// `/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i` (over UTF-16 code units).
+    static func isUUID(_ text: JSString) -> Bool {
+        let units = text.codeUnits
+        guard units.count == 36 else { return false }
+        for (index, unit) in units.enumerated() {
             if index == 8 || index == 13 || index == 18 || index == 23 {
-                guard byte == UInt8(ascii: "-") else { return false }
+                guard unit == 0x2D else { return false }
             } else {
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "A")...UInt8(ascii: "F"):
-                    continue
-                default:
-                    return false
-                }
+                guard unit < 0x80, JavaScript.hexValue(UInt8(unit)) != nil else { return false }
             }
         }
         return true

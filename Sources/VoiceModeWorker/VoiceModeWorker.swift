@@ -89,18 +89,19 @@ public struct VoiceModeWorker: Worker {
 
     /// Steps 1 to 9 of the POST handler; every thrown error becomes the 500 answer.
     private func handleTelemetry(_ request: WorkerRequest, env: Env) async throws -> WorkerResponse {
-        let payload = try JSONValue.parse(Self.withoutByteOrderMark(request.body))
+        let payload = try request.json()
         let event: TelemetryEvent
         do {
             event = try TelemetryEvent(payload: payload, now: env.clock.now())
         } catch {
             return Self.jsonResponse(["error": .string(error.message)], status: 400)
         }
-        // `headers.get` joins repeated fields with ", "; absent or empty → `unknown`.
-        let header = request.headers.values("CF-Connecting-IP").joined(separator: ", ")
+        // `request.headers.get('CF-Connecting-IP') || 'unknown'`: repeated fields joined with ", ", each byte of the
+        // value one character (Latin-1), absent or empty → `unknown`.
+        let header = request.headers.get("CF-Connecting-IP") ?? ""
         let clientIP = header.isEmpty ? "unknown" : header
         let ipHash = Self.ipHash(clientIP)
-        let keys = ["id:" + event.telemetryID, "ip:" + ipHash, "event:" + event.eventID]
+        let keys = ["id:" + event.telemetryID.string, "ip:" + ipHash, "event:" + event.eventID.string]
         return try await self.locks.withLocks(keys) {
             try await self.record(event, ipHash: ipHash, env: env)
         }
@@ -109,11 +110,11 @@ public struct VoiceModeWorker: Worker {
     /// Idempotency check, both rate limits, insert and counter increments (steps 4 to 9).
     private func record(_ event: TelemetryEvent, ipHash: String, env: Env) async throws -> WorkerResponse {
         let database = try env.d1("DB")
-        if try await database.prepare(Self.selectEventSQL).bind(.text(event.eventID)).first() != nil {
+        if try await database.prepare(Self.selectEventSQL).bind(.text(event.eventID.string)).first() != nil {
             return Self.alreadyRecorded
         }
         let kv = try env.kv("KV")
-        let idKey = "rate:id:" + event.telemetryID
+        let idKey = "rate:id:" + event.telemetryID.string
         let ipKey = "rate:ip:" + ipHash
         if try await Self.isRateLimited(kv, key: idKey, limit: Self.idRateLimit) {
             return Self.rateLimited("Rate limit exceeded for telemetry ID")
@@ -122,9 +123,9 @@ public struct VoiceModeWorker: Worker {
             return Self.rateLimited("Rate limit exceeded for IP address")
         }
         let insert = database.prepare(Self.insertEventSQL).bind(
-            .text(event.eventID),
-            .text(event.telemetryID),
-            .text(event.timestamp),
+            .text(event.eventID.string),
+            .text(event.telemetryID.string),
+            .text(event.timestamp.string),
             .text(event.environment.stringify()),
             .text(event.usage.stringify()),
             .text(ipHash),
@@ -173,15 +174,10 @@ public struct VoiceModeWorker: Worker {
         return bytes.count >= suffix.count && Array(bytes[(bytes.count - suffix.count)...]) == suffix
     }
 
-    /// `request.json()` decodes the body as UTF-8, which drops a leading byte order mark.
-    private static func withoutByteOrderMark(_ body: [UInt8]) -> ArraySlice<UInt8> {
-        body.starts(with: [0xEF, 0xBB, 0xBF]) ? body.dropFirst(3) : body[...]
-    }
-
     /// `checkRateLimit`: limited when the counter exists, is non-empty and `parseInt` of it is at least `limit`.
     private static func isRateLimited(_ kv: any KVNamespace, key: String, limit: Int) async throws(KVError) -> Bool {
         guard let count = try await kv.get(key), !count.isEmpty else { return false }
-        return JavaScriptNumber.parseInt(count) >= Double(limit)
+        return JavaScript.parseInt(count) >= Double(limit)
     }
 
     /// `incrementRateLimit`: writes `parseInt(current) + 1` (or `1`) with the window as TTL.
@@ -189,11 +185,11 @@ public struct VoiceModeWorker: Worker {
         let current = try await kv.get(key)
         let next: Double
         if let current, !current.isEmpty {
-            next = JavaScriptNumber.parseInt(current) + 1
+            next = JavaScript.parseInt(current) + 1
         } else {
             next = 1
         }
-        try await kv.put(key, JavaScriptNumber.toString(next), options: KVPutOptions(expirationTtl: Self.rateLimitWindow))
+        try await kv.put(key, JavaScript.numberToString(next), options: KVPutOptions(expirationTtl: Self.rateLimitWindow))
     }
 
     /// Whether an INSERT failed because the `event_id` is already stored.
@@ -219,48 +215,5 @@ public struct VoiceModeWorker: Worker {
         if retryAfter { headers.append("Retry-After", String(Self.rateLimitWindow)) }
         for (name, value) in Self.corsHeaders { headers.append(name, value) }
         return .json(.object(object), status: status, headers: headers)
-    }
-}
-
-/// The two JavaScript number conversions the rate-limit counters go through.
-enum JavaScriptNumber {
-    /// `parseInt(text)` without a radix: leading white space, an optional sign, `0x`/`0X` for hex, then as many
-    /// digits as there are; `nan` when there are none.
-    static func parseInt(_ text: String) -> Double {
-        var scalars = Substring(text).unicodeScalars.drop { $0.properties.isWhitespace || $0 == "\u{FEFF}" }
-        var sign = 1.0
-        if let first = scalars.first, first == "-" || first == "+" {
-            if first == "-" { sign = -1 }
-            scalars = scalars.dropFirst()
-        }
-        var radix = 10.0
-        if scalars.starts(with: "0x".unicodeScalars) || scalars.starts(with: "0X".unicodeScalars) {
-            radix = 16
-            scalars = scalars.dropFirst(2)
-        }
-        var value = 0.0
-        var digits = 0
-        for scalar in scalars {
-            guard let digit = Self.digitValue(scalar), Double(digit) < radix else { break }
-            value = value * radix + Double(digit)
-            digits += 1
-        }
-        return digits == 0 ? .nan : sign * value
-    }
-
-    /// `Number.prototype.toString()`.
-    static func toString(_ value: Double) -> String {
-        if value.isNaN { return "NaN" }
-        if value.isInfinite { return value < 0 ? "-Infinity" : "Infinity" }
-        return JSONValue.number(value).stringify()
-    }
-
-    private static func digitValue(_ scalar: Unicode.Scalar) -> Int? {
-        switch scalar {
-        case "0"..."9": Int(scalar.value) - 48
-        case "a"..."z": Int(scalar.value) - 87
-        case "A"..."Z": Int(scalar.value) - 55
-        default: nil
-        }
     }
 }

@@ -1,5 +1,7 @@
 import FlareletCore
+import FlareletCrypto
 import FlareletD1
+import FlareletJSON
 import FlareletTesting
 import Foundation
 import Testing
@@ -65,4 +67,48 @@ struct CrashSafetyLiveTests {
         }
         #expect(Set(stored) == Set(acknowledged))
     }
+}
+
+/// Header bytes over a real socket: `CF-Connecting-IP: ünïcode` sent as UTF-8 reaches VoiceMode as Latin-1
+/// `Ã¼nÃ¯code` (Fetch's isomorphic decoding), so the stored IP hash is the one Node computes for that string
+/// (`header-latin1.json`), not the hash of the UTF-8 reading.
+struct HeaderBytesLiveTests {
+    @Test func nonASCIIHeaderBytesAreReadAsLatin1() async throws {
+        let vectorsURL = repoRoot.appendingPathComponent("Tests/FlareletJavaScriptTests/Vectors/header-latin1.json")
+        let vectors = try #require(try JSONValue.parse(Array(try Data(contentsOf: vectorsURL))).arrayValue)
+        let vector = try #require(vectors.first { $0["utf8"] == "ünïcode" })
+        let expectedHash = try #require(vector["voiceModeIPHash"]?.stringValue)
+
+        let state = try TemporaryDirectory()
+        let databasePath = "\(state.path)/d1/voicemode-telemetry.sqlite"
+        try await applySchema(repoRoot.appendingPathComponent("schema.sql").path, toDatabaseAt: databasePath)
+        let server = try LiveServer([
+            "-c", repoRoot.appendingPathComponent("wrangler.toml").path, "--port", "0", "--persist-to", state.path, "--no-crons",
+        ])
+        let telemetryID = UUID().uuidString.lowercased()
+        let body = """
+            {"event_id":"\(UUID().uuidString)","telemetry_id":"\(telemetryID)","timestamp":"\(Date().addingTimeInterval(-60).isoString)",\
+            "environment":{"os":"Linux","version":"1.0"},"usage":{"total_sessions":1}}
+            """
+        let response = try await LiveTarget(baseURL: server.url).send(
+            method: "POST",
+            path: "/telemetry",
+            headers: ["Content-Type": "application/json", "CF-Connecting-IP": "ünïcode"],
+            body: Array(body.utf8)
+        )
+        #expect(response.status == 200, "\(response.text)")
+        server.stop()
+        let database = try SQLiteD1Database(path: databasePath)
+        defer { database.close() }
+        let hash = try await database.prepare("SELECT client_ip_hash FROM events WHERE telemetry_id = ?").bind(.text(telemetryID)).first(
+            "client_ip_hash"
+        )
+        #expect(hash == .text(expectedHash))
+        #expect(hash != .text(VoiceModeHash.utf8Reading))
+    }
+}
+
+/// The hash the port produced before (UTF-8 reading of the header), to show the difference.
+enum VoiceModeHash {
+    static let utf8Reading = String(Crypto.sha256Hex("ünïcode").prefix(16))
 }

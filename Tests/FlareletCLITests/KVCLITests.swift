@@ -44,6 +44,23 @@ struct KVCLITests {
         #expect(try project.succeed(["kv", "key", "list", "--binding", "KV"]).stdout == "[\n  {\n    \"name\": \"greeting2\"\n  }\n]\n")
     }
 
+    /// Every key is printed: the cursor is followed past the 1000-key page (local wrangler stops there).
+    @Test func keyListPrintsEveryKey() async throws {
+        let project = try CLIProject()
+        do {
+            let namespace = try LMDBKVNamespace(directory: project.state.path + "/kv/KV")
+            defer { namespace.close() }
+            for index in 0..<1205 { try await namespace.put(String(format: "key%04d", index), "v") }
+        }
+        let list = try project.succeed(["kv", "key", "list", "--binding", "KV"])
+        let keys = try #require(try JSONValue.parse(list.stdout).arrayValue)
+        #expect(keys.count == 1205)
+        #expect(keys.first?["name"] == "key0000")
+        #expect(keys.last?["name"] == "key1204")
+        let prefixed = try project.succeed(["kv", "key", "list", "--binding", "KV", "--prefix", "key1"])
+        #expect(try JSONValue.parse(prefixed.stdout).arrayValue?.count == 205)
+    }
+
     @Test func valuesFromFilesAreStoredByteForByte() async throws {
         let project = try CLIProject()
         let bytes: [UInt8] = [0, 1, 2, 0xff, 0x0a, 0x80]

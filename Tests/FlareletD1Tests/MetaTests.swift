@@ -51,6 +51,33 @@ struct MetaTests {
         }
     }
 
+    /// `rows_read` / `rows_written` as Miniflare reports them: a plain one-row `INSERT` reads 1 row, `INSERT …
+    /// RETURNING` reads 2; a text of several statements reports the last statement's counters while `changes`
+    /// covers all of them.
+    @Test func rowsReadAndWrittenFollowMiniflare() async throws {
+        try await withDatabase { database in
+            try await database.run("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+            let insert = try await database.run("INSERT INTO t (v) VALUES ('a')").meta
+            #expect(insert.rowsRead == 1)
+            #expect(insert.rowsWritten == 1)
+            let returning = try await database.prepare("INSERT INTO t (v) VALUES ('b') RETURNING id").run()
+            #expect(returning.meta.rowsRead == 2)
+            #expect(returning.meta.rowsWritten == 1)
+            #expect(returning.results.count == 1)
+
+            let several = try await database.run(
+                "INSERT INTO t (v) VALUES ('c'); INSERT INTO t (v) VALUES ('d'), ('e'); SELECT v FROM t WHERE id = 1"
+            )
+            #expect(several.meta.changes == 3)
+            #expect(several.meta.rowsWritten == 0)
+            #expect(several.meta.rowsRead == 1)
+            let writes = try await database.run("SELECT 1; INSERT INTO t (v) VALUES ('f'), ('g')").meta
+            #expect(writes.changes == 2)
+            #expect(writes.rowsWritten == 2)
+            #expect(writes.rowsRead == 2)
+        }
+    }
+
     @Test func changesIncludeRowsChangedByTriggers() async throws {
         try await withDatabase { database in
             try await database.run("CREATE TABLE t (v); CREATE TABLE log (v)")
@@ -130,6 +157,21 @@ struct MetaTests {
             let result = try await database.run("CREATE TABLE t (x)")
             #expect(result.json["results"] == .array([]))
             #expect(result.json["meta"]?["changed_db"] == .bool(true))
+        }
+    }
+}
+
+/// platform-next.md 12: the binding refuses `VACUUM` as workerd does (only `flarelet d1 execute --command` runs it).
+struct VacuumBindingTests {
+    @Test func bindingRefusesVacuumWithUpstreamsMessage() async throws {
+        try await withDatabase { database in
+            try await database.run("CREATE TABLE t (v)")
+            do throws(D1Error) {
+                _ = try await database.prepare("VACUUM").run()
+                Issue.record("VACUUM ran through the binding")
+            } catch {
+                #expect(error.description == "D1_ERROR: cannot VACUUM from within a transaction: SQLITE_ERROR")
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 import FlareletCore
 import FlareletD1
 import FlareletJSON
+import Foundation
 import Testing
 
 /// 1.3: binding Swift/JavaScript values and reading SQLite storage classes.
@@ -77,7 +78,7 @@ struct TypeMappingTests {
         (.array(["a", "b"]), "D1_TYPE_ERROR: Type 'object' not supported for value 'a,b'"),
         (.array([.bool(true)]), "D1_TYPE_ERROR: Type 'object' not supported for value 'true'"),
         (.array([1, 300]), "D1_TYPE_ERROR: Type 'object' not supported for value '1,300'"),
-        (.array([1.5]), "D1_TYPE_ERROR: Type 'object' not supported for value '1.5'"),
+        (.array([1, .null]), "D1_TYPE_ERROR: Type 'object' not supported for value '1,'"),
         (.array([-1]), "D1_TYPE_ERROR: Type 'object' not supported for value '-1'"),
     ])
     func unsupportedJavaScriptValues(value: JSONValue?, message: String) async throws {
@@ -88,6 +89,34 @@ struct TypeMappingTests {
             } catch {
                 #expect(error.description == message)
                 #expect(error.kind == .type)
+            }
+        }
+    }
+
+    /// workerd accepts an array as a BLOB when every element is a number with `0 ≤ b < 256` (fractions included)
+    /// and Miniflare stores `Uint8Array.from(array)`: the vectors are Node's answers
+    /// (`scripts/generate-js-vectors.js`).
+    @Test func arrayBindingFollowsWorkerd() async throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../FlareletJavaScriptTests/Vectors/d1-array-binding.json")
+        let cases = try #require(try JSONValue.parse(Array(try Data(contentsOf: url))).arrayValue)
+        #expect(cases.count >= 10)
+        try await withDatabase { database in
+            for item in cases {
+                let text = try #require(item["value"]?.stringValue)
+                let value = try JSONValue.parse(text)
+                if let blob = item["blob"]?.arrayValue {
+                    let expected = blob.map { UInt8($0.doubleValue ?? -1) }
+                    let row = try await database.prepare("SELECT ? AS b").bind(javaScript: [value]).first()
+                    #expect(row?["b"] == .blob(expected), "bind(\(text))")
+                } else {
+                    #expect(throws: D1Error.self, "bind(\(text))") { try database.prepare("SELECT ?").bind(javaScript: [value]) }
+                    do throws(D1Error) {
+                        _ = try database.prepare("SELECT ?").bind(javaScript: [value])
+                    } catch {
+                        #expect(error.description == item["error"]?.stringValue)
+                    }
+                }
             }
         }
     }

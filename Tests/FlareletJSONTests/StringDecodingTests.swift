@@ -25,23 +25,46 @@ struct StringDecodingTests {
         }
     }
 
-    /// JavaScript keeps lone surrogates (`"\ud800"`); a Swift string cannot, so they become U+FFFD.
-    static let surrogates: [(input: String, expected: String)] = [
-        (#""\ud83d\ude00""#, "😀"),
-        (#""\ud800""#, "\u{FFFD}"),
-        (#""\udc00""#, "\u{FFFD}"),
-        (#""\ud83d\u0041""#, "\u{FFFD}A"),
-        (#""\ude00\ud83d""#, "\u{FFFD}\u{FFFD}"),
-        (#""\ud83d\ud83d\ude00""#, "\u{FFFD}😀"),
-        (#""\ud83dx""#, "\u{FFFD}x"),
-        (#""\ud83d\"""#, "\u{FFFD}\""),
-        (#""a\ud83d""#, "a\u{FFFD}"),
-        (#""\u0000\u00e9\u4e2d\uffff""#, "\u{0}é中\u{FFFF}"),
+    /// JavaScript keeps lone surrogates: `JSON.parse` gives the code units and `JSON.stringify` writes them back
+    /// as lower-case escapes (outputs as printed by node: `JSON.stringify(JSON.parse(input))`).
+    static let surrogates: [(input: String, units: [UInt16], stringified: String)] = [
+        (#""\ud83d\ude00""#, [0xD83D, 0xDE00], "\"😀\""),
+        (#""\ud800""#, [0xD800], #""\ud800""#),
+        (#""\uDC00""#, [0xDC00], #""\udc00""#),
+        (#""\ud83d\u0041""#, [0xD83D, 0x41], #""\ud83dA""#),
+        (#""\ude00\ud83d""#, [0xDE00, 0xD83D], #""\ude00\ud83d""#),
+        (#""\ud83d\ud83d\ude00""#, [0xD83D, 0xD83D, 0xDE00], #""\ud83d😀""#),
+        (#""\ud83dx""#, [0xD83D, 0x78], #""\ud83dx""#),
+        (#""\ud83d\"""#, [0xD83D, 0x22], #""\ud83d\"""#),
+        (#""a\ud83d""#, [0x61, 0xD83D], #""a\ud83d""#),
+        (#""é\ud800\n""#, [0xE9, 0xD800, 0x0A], #""é\ud800\n""#),
+        (#""\u0000\u00e9\u4e2d\uffff""#, [0, 0xE9, 0x4E2D, 0xFFFF], "\"\\u0000é中\u{FFFF}\""),
     ]
 
     @Test(arguments: surrogates)
-    func unicodeEscapes(input: String, expected: String) throws {
-        #expect(try JSONValue.parse(input) == .string(expected))
+    func unicodeEscapes(input: String, units: [UInt16], stringified: String) throws {
+        let value = try JSONValue.parse(input)
+        #expect(value.jsStringValue?.codeUnits == units)
+        #expect(value.stringify() == stringified)
+        #expect(try JSONValue.parse(value.stringify()) == value)
+    }
+
+    @Test func loneSurrogatesInKeysAreKept() throws {
+        let value = try JSONValue.parse(#"{"\ud800":1,"\udc00":2,"\ud800":3}"#)
+        #expect(value.stringify() == #"{"\ud800":3,"\udc00":2}"#)
+        #expect(value.objectValue?.keys.map(\.codeUnits) == [[0xD800], [0xDC00]])
+        // Swift text sees U+FFFD (what UTF-8 encoding, D1 and KV receive).
+        #expect(value.objectValue?.keys.map(\.string) == ["\u{FFFD}", "\u{FFFD}"])
+    }
+
+    /// `{"é":1,"é":2}` with U+00E9 and `e` + U+0301 is two keys in JavaScript (Swift's `==` would merge them).
+    @Test func canonicallyEquivalentKeysStayApart() throws {
+        let value = try JSONValue.parse("{\"\u{E9}\":1,\"e\u{301}\":2,\"\u{E9}\":3}")
+        #expect(value.objectValue?.count == 2)
+        #expect(value.stringify() == "{\"\u{E9}\":3,\"e\u{301}\":2}")
+        #expect(JSONValue.string("\u{E9}") != JSONValue.string("e\u{301}"))
+        #expect(Set([JSString("\u{E9}"), JSString("e\u{301}")]).count == 2)
+        #expect(JSString("\u{E9}") > JSString("e\u{301}"))
     }
 
     @Test func everyShortEscape() throws {

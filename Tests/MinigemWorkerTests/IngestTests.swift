@@ -298,13 +298,13 @@ struct IngestTests {
     }
 
     @Test func javaScriptNumberConversion() {
-        #expect(JavaScript.number("\u{FEFF}\u{2028} 42 \t") == 42)
-        #expect(JavaScript.number("0XfF") == 255)
-        #expect(JavaScript.number("0o17") == 15)
-        #expect(JavaScript.number("-Infinity") == -.infinity)
-        #expect(JavaScript.number("1_000").isNaN)
-        #expect(JavaScript.number(".").isNaN)
-        #expect(JavaScript.number("0x").isNaN)
-        #expect(JavaScript.number("1.5e-3") == 0.0015)
+        #expect(JavaScript.stringToNumber("\u{FEFF}\u{2028} 42 \t") == 42)
+        #expect(JavaScript.stringToNumber("0XfF") == 255)
+        #expect(JavaScript.stringToNumber("0o17") == 15)
+        #expect(JavaScript.stringToNumber("-Infinity") == -.infinity)
+        #expect(JavaScript.stringToNumber("1_000").isNaN)
+        #expect(JavaScript.stringToNumber(".").isNaN)
+        #expect(JavaScript.stringToNumber("0x").isNaN)
+        #expect(JavaScript.stringToNumber("1.5e-3") == 0.0015)
     }
 }

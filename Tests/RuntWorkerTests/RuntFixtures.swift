@@ -389,6 +389,76 @@ enum RuntFixtures {
                 ]
             )
         )
+
+        // MARK: Issue 13: JavaScript strings, depth, paths and lenient signatures
+        let canonical: JSONValue = [
+            [
+                "event_type": "contract_unicode_keys",
+                "data": .object(JSONObject([(JSString("\u{E9}"), 1), (JSString("e\u{301}"), 2)])),
+                "timestamp": "2024-03-01T00:00:00Z",
+            ]
+        ]
+        add(
+            "50_canonically_equivalent_keys_signed",
+            "Keys \"é\" (U+00E9) and \"é\" (e + U+0301) are two keys: the signature over JSON.stringify verifies",
+            "issue 13 cause 1; runt.md §4",
+            self.post(json: try Runt.signed(canonical)),
+            self.ok(1, rows: [self.eventData(at: "2024-03-01T00:00:00Z", type: "contract_unicode_keys", "{\"\u{E9}\":1,\"e\u{301}\":2}")])
+        )
+        let lone: JSONValue = [
+            [
+                "event_type": .string(JSString(codeUnits: Array("contract_lone_".utf16) + [0xD800])),
+                "data": .object(JSONObject([(JSString("note"), .string(JSString(codeUnits: [0xDC00])))])),
+                "timestamp": "2024-03-01T00:01:00Z",
+            ]
+        ]
+        add(
+            "51_lone_surrogates_signed",
+            "Lone surrogates are signed as their \\uXXXX escapes and verify; D1 text gets U+FFFD",
+            "issue 13 cause 2; runt.md §4",
+            self.post(json: try Runt.signed(lone)),
+            self.ok(1, rows: [self.eventData(at: "2024-03-01T00:01:00Z", type: "contract_lone_\u{FFFD}", #"{"note":"\udc00"}"#)])
+        )
+        var deep = JSONValue.array([])
+        for _ in 1..<600 { deep = .array([deep]) }
+        let deepEvents: JSONValue = [["event_type": "contract_deep", "data": ["deep": deep], "timestamp": "2024-03-01T00:02:00Z"]]
+        let deepBody = Self.rawBody(
+            signature: try RuntSigner.signatureHex(seed: Runt.seed, message: deepEvents.stringify()),
+            events: #"[{"event_type":"contract_deep","data":{"deep":{{repeat: 600 "["}}{{repeat: 600 "]"}}},"timestamp":"2024-03-01T00:02:00Z"}]"#
+        )
+        add(
+            "52_deep_data_600_levels_signed",
+            "Event data nested 600 levels deep is signed, verified and stored",
+            "issue 13 cause 3",
+            self.post(body: deepBody),
+            self.ok(1, rows: [self.eventData(at: "2024-03-01T00:02:00Z", type: "contract_deep", JSONValue.object(["deep": deep]).stringify())])
+        )
+        let pairs = stride(from: 0, to: 128, by: 2).map { offset -> JSONValue in
+            let start = Runt.readmeSignature.index(Runt.readmeSignature.startIndex, offsetBy: offset)
+            return .string(String(Runt.readmeSignature[start..<Runt.readmeSignature.index(start, offsetBy: 2)]))
+        }
+        let arraySignature = JSONValue.array(pairs.flatMap { [$0, "x"] })
+        add(
+            "53_signature_as_json_array_verifies",
+            "A signature sent as a 128-element array decodes like upstream's hexToBytes (parseInt(String(slice), 16)) and verifies",
+            "issue 13 cause 6; runt.md §4",
+            self.post(json: Runt.replacing("signature", with: arraySignature, in: Runt.readmeBody)),
+            self.ok(1)
+        )
+        add(
+            "54_dot_segment_path",
+            "POST /x/../telemetry has pathname /telemetry (WHATWG URL) and is handled",
+            "issue 13 cause 5; runt.md §2.2",
+            self.post(json: Runt.readmeBody, path: "/x/../telemetry"),
+            self.ok(1)
+        )
+        add(
+            "55_percent_encoded_dot_path",
+            "POST /%2e/telemetry has pathname /telemetry and is handled",
+            "issue 13 cause 5",
+            self.post(json: Runt.readmeBody, path: "/%2e/telemetry"),
+            self.ok(1)
+        )
         return cases
     }
 

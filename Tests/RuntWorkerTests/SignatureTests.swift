@@ -1,5 +1,6 @@
 import Flarelet
 import FlareletTesting
+import Foundation
 import RuntWorker
 import Testing
 
@@ -137,8 +138,25 @@ struct SignatureTests {
             ("", []), ("a", []), ("abc", [171]), ("0102ff", [1, 2, 255]),
         ] as [(String, [UInt8])]
     )
-    func lenientHexDecodingFollowsParseInt(hex: String, bytes: [UInt8]) {
-        #expect(RuntWorker.hexToBytes(hex) == bytes)
+    func lenientHexDecodingFollowsParseInt(hex: String, bytes: [UInt8]) throws {
+        #expect(try RuntWorker.hexToBytes(.string(hex)) == bytes)
+    }
+
+    /// Upstream's `hexToBytes` run by Node on strings and on signatures sent as JSON arrays
+    /// (`scripts/generate-js-vectors.js`): `String(array.slice(i, i + 2))` then `parseInt(…, 16)`.
+    @Test func hexToBytesMatchesNode() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../FlareletJavaScriptTests/Vectors/hex-to-bytes.json")
+        guard case .array(let cases) = try JSONValue.parse(Array(try Data(contentsOf: url))) else {
+            Issue.record("hex-to-bytes.json is not an array")
+            return
+        }
+        #expect(cases.count >= 20)
+        for item in cases {
+            let text = try #require(item["value"]?.stringValue)
+            let expected = try #require(item["bytes"]?.arrayValue).map { UInt8(try #require($0.doubleValue)) }
+            #expect(try RuntWorker.hexToBytes(JSONValue.parse(text)) == expected, "hexToBytes(\(text))")
+        }
     }
 
     /// Finds events (by a counter in `data`) whose signature has a byte equal to `byte`, and its hex position.
@@ -184,6 +202,22 @@ struct SignatureTests {
         expectJSON(await harness.postTelemetry(body), status: 200, #"{"success":true,"count":1}"#)
     }
 
+    /// A signature sent as a JSON array: upstream's `hexToBytes` reads `parseInt(String(array.slice(i, i + 2)), 16)`,
+    /// so 128 elements whose even positions hold the hex pairs verify (upstream answers 200).
+    @Test func signatureSentAsAnArrayVerifiesLikeUpstream() async throws {
+        let harness = try await Runt.harness()
+        let pairs = Array(Runt.readmeSignature).chunked2()
+        let elements = JSONValue.array(pairs.flatMap { [JSONValue.string($0), "junk"] })
+        expectJSON(
+            await harness.postTelemetry(Runt.replacing("signature", with: elements, in: Runt.readmeBody)),
+            status: 200,
+            #"{"success":true,"count":1}"#
+        )
+        // Numbers join as decimal text: [171, …] is parseInt("171,…", 16) = 0x171 → byte 0x71, so it fails.
+        let numbers = JSONValue.array(pairs.flatMap { [JSONValue.number(Double(Int($0, radix: 16)!)), 0] })
+        expectJSON(await harness.postTelemetry(Runt.replacing("signature", with: numbers, in: Runt.readmeBody)), status: 401, invalidSignature)
+    }
+
     // MARK: Failures that WebCrypto throws on: 401 and a log line
 
     static let unusableSignatures: [JSONValue] = [
@@ -194,7 +228,6 @@ struct SignatureTests {
         12345,
         true,
         ["ac", "43"],
-        .array(Runt.readmeSignature.utf8.map { _ in "a" }),
         ["length": 128],
     ]
 
@@ -213,9 +246,44 @@ struct SignatureTests {
         let harness = try await Runt.harness(logs: logs)
         let zeros = String(repeating: "00", count: 64)
         expectJSON(await harness.postTelemetry(Runt.replacing("signature", with: .string(zeros), in: Runt.readmeBody)), status: 401, invalidSignature)
+        // 128 array elements decode to 64 bytes (`parseInt("a,a", 16)` is 10): wrong, no exception.
+        let elements = JSONValue.array(Array(repeating: "a", count: 128))
+        expectJSON(await harness.postTelemetry(Runt.replacing("signature", with: elements, in: Runt.readmeBody)), status: 401, invalidSignature)
         // 128 non-hex characters decode to 64 zero bytes: just as wrong, and no exception either.
         let junk = String(repeating: "zz", count: 64)
         expectJSON(await harness.postTelemetry(Runt.replacing("signature", with: .string(junk), in: Runt.readmeBody)), status: 401, invalidSignature)
         #expect(logs.messages.isEmpty)
+    }
+}
+
+extension Array where Element == Character {
+    /// Consecutive pairs of characters as strings (`"abcd"` → `["ab", "cd"]`).
+    fileprivate func chunked2() -> [String] {
+        stride(from: 0, to: self.count - 1, by: 2).map { String(self[$0...$0 + 1]) }
+    }
+}
+
+/// Node signs `JSON.stringify(JSON.parse(events))` with the test key (`scripts/generate-js-vectors.js`): the port's
+/// re-serialisation is byte-identical and its signatures are Node's, for canonically equivalent keys, lone
+/// surrogates, integer-like keys, `1e400`, `-0` and 600 levels of nesting; the worker verifies every one.
+struct NodeSignatureTests {
+    @Test func signaturesMatchNode() async throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../FlareletJavaScriptTests/Vectors/runt-signatures.json")
+        let vectors = try JSONValue.parse(Array(try Data(contentsOf: url)))
+        #expect(vectors["publicKey"]?.stringValue == Runt.publicKey)
+        let cases = try #require(vectors["cases"]?.arrayValue)
+        #expect(cases.count >= 5)
+        let harness = try await Runt.harness()
+        for item in cases {
+            let events = try JSONValue.parse(try #require(item["events"]?.stringValue))
+            let message = try #require(item["message"]?.stringValue)
+            let signature = try #require(item["signature"]?.stringValue)
+            #expect(events.stringify() == message)
+            #expect(try RuntSigner.signatureHex(seed: Runt.seed, message: events.stringify()) == signature)
+            let body: JSONValue = ["public_key": .string(Runt.publicKey), "signature": .string(signature), "events": events]
+            let response = await harness.postTelemetry(body)
+            #expect(response.status == 200, "\(message.prefix(80)): \(response.text)")
+        }
     }
 }

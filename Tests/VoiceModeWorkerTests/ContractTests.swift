@@ -11,7 +11,7 @@ struct ContractTests {
         try await withVoiceMode { fixture async throws in
             let runner = ContractRunner(target: InProcessTarget(harness: fixture.harness))
             let results = try await runner.run(folder: folder)
-            #expect(results.count == 29)
+            #expect(results.count == 44)
             for result in results {
                 #expect(result.passed, "\(result.file) (\(result.name)): \(result.failures.joined(separator: "; "))")
                 #expect(!result.skipped, "\(result.file) was skipped")
