@@ -95,12 +95,8 @@ final class SQLiteConnection: @unchecked Sendable {
         for limit in Self.limits { sqlite3_limit(db, limit.id, limit.value) }
         self.isDefensive = self.enableDefensiveMode()
         if self.path != ":memory:" && !self.path.isEmpty {
-<<<<<<< HEAD
-            try self.execute("PRAGMA journal_mode=WAL; PRAGMA journal_size_limit=\(Self.journalSizeLimit)")
-=======
             // FULL: a commit returns only once its WAL frames are synced, so an acknowledged write survives a crash.
-            try self.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL")
->>>>>>> main
+            try self.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA journal_size_limit=\(Self.journalSizeLimit)")
         }
         try self.execute("PRAGMA foreign_keys=ON; PRAGMA recursive_triggers=OFF")
         let context = Unmanaged.passUnretained(self.authorizer).toOpaque()
