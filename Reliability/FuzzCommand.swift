@@ -119,7 +119,12 @@ struct FuzzCommand: ParsableCommand {
         let duration = Date().timeIntervalSince(started)
 
         // The server must still be up, answer every worker, stop cleanly and leave sound databases.
-        if !server.isRunning { result.failures.append("the server process is gone (exit \(server.process.terminationStatus))") }
+        if !server.isRunning {
+            result.failures.insert(
+                "the server process is gone (exit \(server.process.terminationStatus)); its last output:\n\(server.stderr.suffix(6000))",
+                at: 0
+            )
+        }
         for (target, port) in zip(FuzzTarget.all, ports) {
             let outcome = simpleRequest(port: port, method: "OPTIONS", path: "/")
             guard case .response(let response)? = outcome, response.status < 500 else {

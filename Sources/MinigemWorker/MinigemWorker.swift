@@ -268,17 +268,22 @@ public struct MinigemWorker: Worker {
     }
 
     /// secure-json-parse: an own `__proto__` key, or a `constructor` object with an own `prototype` key, at any depth.
+    /// Walks with an explicit stack: a body nested as deep as the parser allows must not overflow the call stack.
     static func hasForbiddenPrototype(_ value: JSONValue) -> Bool {
-        switch value {
-        case .object(let object):
-            if object["__proto__"] != nil { return true }
-            if case .object(let constructor)? = object["constructor"], constructor["prototype"] != nil { return true }
-            return object.entries.contains { self.hasForbiddenPrototype($0.value) }
-        case .array(let elements):
-            return elements.contains { self.hasForbiddenPrototype($0) }
-        default:
-            return false
+        var pending: [JSONValue] = [value]
+        while let next = pending.popLast() {
+            switch next {
+            case .object(let object):
+                if object["__proto__"] != nil { return true }
+                if case .object(let constructor)? = object["constructor"], constructor["prototype"] != nil { return true }
+                for entry in object.entries { pending.append(entry.value) }
+            case .array(let elements):
+                for element in elements { pending.append(element) }
+            default:
+                break
+            }
         }
+        return false
     }
 
     /// `req.url`: the path and query of the request URL (no fragment).

@@ -54,9 +54,9 @@ struct DiskFullTests {
         defer { disk.unmount() }
         database.close()
         let restarted = try SQLiteD1Database(path: disk.path + "/db.sqlite")
-        defer { restarted.close() }
         for _ in 0..<10 { #expect(await Self.write(restarted) == nil) }
         #expect(try await Self.rows(restarted) == Int64((stored + 10) * 20))
+        restarted.close()
         #expect(try SQLiteInspection.integrityCheck(path: disk.path + "/db.sqlite") == ["ok"])
     }
 
