@@ -136,11 +136,13 @@ final class DevProcess: @unchecked Sendable {
             if !process.isRunning { break }
             usleep(20_000)
         }
+        let exited = !process.isRunning
         self.kill()
-        throw SuiteError(
-            "flarelet dev did not become ready within \(Int(timeout)) s (exit \(process.isRunning ? "-" : String(process.terminationStatus))): "
-                + "stdout \(self.stdout.debugDescription) stderr \(self.stderr.debugDescription)"
-        )
+        let what =
+            exited
+            ? "flarelet dev exited with status \(process.terminationStatus) before it was ready"
+            : "flarelet dev did not become ready within \(Int(timeout)) s"
+        throw SuiteError("\(what): stdout \(self.stdout.debugDescription) stderr \(self.stderr.debugDescription)")
     }
 
     /// `Ready on http://HOST:PORT (name)` lines; a single worker's line has no name.
