@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // MARK: C libraries
@@ -72,6 +74,19 @@ let package = Package(
         .target(name: "FlareletD1", dependencies: ["FlareletCore", "CSQLite"], swiftSettings: swiftSettings),
         .target(name: "FlareletKV", dependencies: ["FlareletCore", "CLMDB"], swiftSettings: swiftSettings),
         .target(name: "FlareletCron", dependencies: ["FlareletCore"], swiftSettings: swiftSettings),
+        // PostgreSQL for Hyperdrive bindings; only the host links it (workers see FlareletCore's PostgresDriver).
+        .target(
+            name: "FlareletPostgres",
+            dependencies: [
+                "FlareletCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "FlareletTesting",
             dependencies: ["FlareletCore", "FlareletJSON", "FlareletJavaScript", "FlareletCrypto", "FlareletD1", "FlareletKV"],
@@ -99,6 +114,7 @@ let package = Package(
             name: "FlareletServer",
             dependencies: [
                 "FlareletCore", "FlareletJavaScript", "FlareletConfig", "FlareletD1", "FlareletKV", "FlareletCron",
+                "FlareletPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -160,6 +176,11 @@ let package = Package(
         .testTarget(name: "FlareletKVTests", dependencies: ["FlareletKV", "FlareletTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "FlareletCronTests", dependencies: ["FlareletCron"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "FlareletPostgresTests",
+            dependencies: ["FlareletPostgres", "FlareletTesting", "FlareletConfig", "FlareletJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "FlareletServerTests",
             dependencies: ["FlareletServer", "FlareletWorkers", "FlareletTesting"],
             swiftSettings: swiftSettings
@@ -182,12 +203,12 @@ let package = Package(
         ),
         .testTarget(
             name: "TelemetryKitWorkerTests",
-            dependencies: ["TelemetryKitWorker", "FlareletTesting", "FlareletD1"],
+            dependencies: ["TelemetryKitWorker", "FlareletTesting", "FlareletD1", "FlareletPostgres"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "MinigemWorkerTests",
-            dependencies: ["MinigemWorker", "FlareletTesting", "FlareletD1"],
+            dependencies: ["MinigemWorker", "FlareletTesting", "FlareletD1", "FlareletPostgres"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

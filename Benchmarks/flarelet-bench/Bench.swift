@@ -292,6 +292,8 @@ final class Bench {
     }
 
     func load(port: Int, limit: Int? = nil, request: @escaping @Sendable (Int) -> ByteBuffer) async throws -> LoadResult {
+        self.hello?.matchPriority()
+        self.flarelet?.matchPriority()
         let result = try await LoadGenerator.run(
             port: port,
             connections: self.options.connections,

@@ -21,6 +21,11 @@ final class ChildServer {
             process.executableURL = Bundle.main.executableURL
         }
         process.arguments = arguments
+        // The child runs at this process's priority (Foundation's Process does not pass niceness on; the child sets
+        // it itself before it starts any thread), so a benchmark started with `nice` treats server and load alike.
+        var environment = ProcessInfo.processInfo.environment
+        environment["FLARELET_BENCH_NICE"] = String(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(getpid())))
+        process.environment = environment
         let logPath = logDirectory + "/\(name).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         self.output = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -29,14 +34,19 @@ final class ChildServer {
         self.startedAt = ContinuousClock.now
         try process.run()
         self.process = process
-        // The child runs at this process's priority (Foundation's Process does not pass niceness on), so that a
-        // benchmark started with `nice` treats server and load generator alike.
-        errno = 0
-        let niceness = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
-        if errno == 0 { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(process.processIdentifier), niceness) }
     }
 
     var pid: Int32 { self.process.processIdentifier }
+
+    /// Gives every thread of the child this process's niceness (threads started by libdispatch and NIO do not
+    /// inherit it from the child's main thread). Called before each measurement.
+    func matchPriority() {
+        let niceness = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(getpid()))
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(self.pid)/task") else { return }
+        for thread in threads.compactMap({ id_t($0) }) {
+            setpriority(__priority_which_t(PRIO_PROCESS.rawValue), thread, niceness)
+        }
+    }
 
     /// Resident set size in KiB (`VmRSS` of `/proc/<pid>/status`).
     var rssKiB: Int { Proc.statusKiB(pid: self.pid) }

@@ -18,6 +18,9 @@ import NIOPosix
 // MARK: - Serving modes (child processes)
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+if let niceness = ProcessInfo.processInfo.environment["FLARELET_BENCH_NICE"].flatMap({ Int32($0) }) {
+    setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+}
 if arguments.first == "serve-hello" {
     let port = arguments.count > 2 && arguments[1] == "--port" ? Int(arguments[2]) ?? 8080 : 8080
     let router = Router()

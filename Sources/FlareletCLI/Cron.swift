@@ -48,7 +48,9 @@ struct CronCommand: AsyncParsableCommand {
                     scheduledTime = Date().epochMilliseconds
                 }
                 let cron = self.cron ?? config.crons.first?.expression ?? ""
-                let outcome = await hosted.runScheduled(cron: cron, scheduledTime: scheduledTime)
+                let outcome = try await hosted.withServicesRunning {
+                    await hosted.runScheduled(cron: cron, scheduledTime: scheduledTime)
+                }
                 print(#"{"outcome":"\#(outcome.outcome)","noRetry":\#(outcome.noRetry)}"#)
                 if !outcome.isOK { throw ExitCode(1) }
             }

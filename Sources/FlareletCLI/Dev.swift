@@ -117,6 +117,16 @@ struct Dev: AsyncParsableCommand {
                 for namespace in config.kvNamespaces {
                     Console.out("  env.\(namespace.binding) (KV): \(config.kvPath(for: namespace))")
                 }
+                for resolved in endpoint.hosted.hyperdrives {
+                    for notice in resolved.notices { Console.out("  \(notice)") }
+                    let binding = endpoint.hosted.env.hyperdrives[resolved.config.binding]
+                    let origin = resolved.origin
+                    let local = binding.map { " via \($0.host):\($0.port)" } ?? ""
+                    Console.out(
+                        "  env.\(resolved.config.binding) (Hyperdrive \(resolved.config.id)): PostgreSQL \(origin.user)@\(origin.host):\(origin.port)/"
+                            + "\(origin.database) (sslmode \(origin.sslMode))\(local)"
+                    )
+                }
                 for file in config.devVarsFiles {
                     Console.out("  Using secrets defined in \((file as NSString).lastPathComponent)")
                 }

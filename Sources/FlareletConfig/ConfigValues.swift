@@ -116,6 +116,49 @@ public struct DevConfig: Sendable, Hashable {
     }
 }
 
+/// One `[[hyperdrive]]` entry of the selected environment (platform-next.md 10.1), as written.
+public struct HyperdriveConfig: Sendable, Hashable {
+    /// The binding name the worker sees (`env.HYPERDRIVE`).
+    public var binding: String
+    /// `id` (the remote Hyperdrive configuration; locally only a name).
+    public var id: String
+    /// `localConnectionString`, if configured.
+    public var localConnectionString: String?
+    /// The configuration file, as the caller named it.
+    public var file: String
+    /// The 1-based line and column of the entry (its `[[hyperdrive]]` header or first key).
+    public var line: Int?
+    public var column: Int?
+    /// The 1-based line and column of the `localConnectionString` value, when it is set.
+    public var connectionStringLine: Int?
+    public var connectionStringColumn: Int?
+    /// The environment whose `[env.<name>]` section declares this binding; `nil` for top-level bindings.
+    public var declaredInEnv: String?
+
+    /// Creates an entry.
+    public init(
+        binding: String,
+        id: String,
+        localConnectionString: String? = nil,
+        file: String = "wrangler.toml",
+        line: Int? = nil,
+        column: Int? = nil,
+        connectionStringLine: Int? = nil,
+        connectionStringColumn: Int? = nil,
+        declaredInEnv: String? = nil
+    ) {
+        self.binding = binding
+        self.id = id
+        self.localConnectionString = localConnectionString
+        self.file = file
+        self.line = line
+        self.column = column
+        self.connectionStringLine = connectionStringLine
+        self.connectionStringColumn = connectionStringColumn
+        self.declaredInEnv = declaredInEnv
+    }
+}
+
 /// A 1-based line and column in a configuration file.
 public struct ConfigPosition: Sendable, Hashable {
     /// The 1-based line.

@@ -23,6 +23,8 @@ public struct RawEnvironment: Sendable {
     public var d1Databases: [D1DatabaseConfig]?
     /// `[[kv_namespaces]]`.
     public var kvNamespaces: [KVNamespaceConfig]?
+    /// `[[hyperdrive]]`.
+    public var hyperdrives: [HyperdriveConfig]?
     /// `triggers.crons`; `nil` when `triggers` is absent, empty when `triggers` has no `crons`.
     public var crons: [CronEntry]?
     /// `secrets.required`.
@@ -169,6 +171,8 @@ private struct ScopeParser {
                 scope.d1Databases = try self.parseD1(value, at: path, warnings: &scope.warnings)
             case "kv_namespaces":
                 scope.kvNamespaces = try self.parseKV(value, at: path, envName: envName, warnings: &scope.warnings)
+            case "hyperdrive":
+                scope.hyperdrives = try self.parseHyperdrive(value, at: path, envName: envName, warnings: &scope.warnings)
             case "triggers":
                 scope.crons = try self.parseTriggers(value, at: path, warnings: &scope.warnings)
             case "secrets":
@@ -190,7 +194,7 @@ private struct ScopeParser {
         return scope
     }
 
-    /// wrangler's `validateBindingsHaveUniqueNames` for one scope: every binding name (D1, KV, `[vars]`,
+    /// wrangler's `validateBindingsHaveUniqueNames` for one scope: every binding name (D1, KV, Hyperdrive, `[vars]`,
     /// `secrets.required`) must be unique across all of them.
     func bindingConflict(in scope: RawEnvironment, base: String) -> ConfigError? {
         // In wrangler's order of binding types (`friendlyBindingNames`), then `Secret`.
@@ -205,13 +209,21 @@ private struct ScopeParser {
                 ("KV Namespace", namespace.binding, KeyPathText.child(KeyPathText.index(KeyPathText.child(base, "kv_namespaces"), offset), "binding"))
             )
         }
+        for (offset, hyperdrive) in (scope.hyperdrives ?? []).enumerated() {
+            bindings.append(
+                (
+                    "Hyperdrive Config", hyperdrive.binding,
+                    KeyPathText.child(KeyPathText.index(KeyPathText.child(base, "hyperdrive"), offset), "binding")
+                )
+            )
+        }
         for variable in scope.vars ?? [] {
             bindings.append(("Environment Variable", variable.name, KeyPathText.child(KeyPathText.child(base, "vars"), variable.name)))
         }
         for (offset, secret) in (scope.requiredSecrets ?? []).enumerated() {
             bindings.append(("Secret", secret, KeyPathText.index(KeyPathText.child(KeyPathText.child(base, "secrets"), "required"), offset)))
         }
-        let typeOrder = ["KV Namespace", "D1 Database", "Environment Variable", "Secret"]
+        let typeOrder = ["KV Namespace", "D1 Database", "Hyperdrive Config", "Environment Variable", "Secret"]
         bindings = typeOrder.flatMap { type in bindings.filter { $0.type == type } }
         var names: [String] = []
         var byName: [String: [(type: String, path: String)]] = [:]
@@ -327,6 +339,69 @@ private struct ScopeParser {
             )
         }
         return namespaces
+    }
+
+    /// `[[hyperdrive]]` with wrangler's messages (platform-next.md 10.1).
+    func parseHyperdrive(
+        _ node: TOMLNode,
+        at path: String,
+        envName: String?,
+        warnings: inout [String]
+    ) throws(ConfigError) -> [HyperdriveConfig] {
+        guard case .array(let elements) = node else {
+            throw self.reader.typeError(node, at: path, expected: "an array of tables", hint: "write [[\(path)]] sections")
+        }
+        var bindings: [HyperdriveConfig] = []
+        for (offset, element) in elements.enumerated() {
+            let entryPath = KeyPathText.index(path, offset)
+            guard case .table(let entry) = element else {
+                throw self.reader.error(at: entryPath, "\"\(path)\" bindings should be objects, but got \(element.json.stringify())")
+            }
+            var strings: [String: String] = [:]
+            for (key, value) in entry {
+                switch key {
+                case "binding", "id", "localConnectionString":
+                    if case .string(let text) = value { strings[key] = text }
+                    if key == "localConnectionString", strings[key] == nil {
+                        throw self.reader.typeError(value, at: KeyPathText.child(entryPath, key), expected: "a string")
+                    }
+                default:
+                    warnings.append(self.reader.warningForUnexpected(key, in: path))
+                }
+            }
+            guard let binding = strings["binding"] else {
+                throw self.reader.error(
+                    .missingKey,
+                    at: entryPath,
+                    atKey: true,
+                    "\"\(path)\" bindings should have a string \"binding\" field but got \(element.json.stringify())."
+                )
+            }
+            guard let id = strings["id"] else {
+                throw self.reader.error(
+                    .missingKey,
+                    at: entryPath,
+                    atKey: true,
+                    "\"\(path)\" bindings must have a \"id\" field but got \(element.json.stringify())."
+                )
+            }
+            let entryPosition = self.reader.locator.entry(for: entryPath)
+            let valuePosition = self.reader.locator.entry(for: KeyPathText.child(entryPath, "localConnectionString"))?.value
+            bindings.append(
+                HyperdriveConfig(
+                    binding: binding,
+                    id: id,
+                    localConnectionString: strings["localConnectionString"],
+                    file: self.reader.file,
+                    line: entryPosition?.key.line,
+                    column: entryPosition?.key.column,
+                    connectionStringLine: valuePosition?.line,
+                    connectionStringColumn: valuePosition?.column,
+                    declaredInEnv: envName
+                )
+            )
+        }
+        return bindings
     }
 
     func parseTriggers(_ node: TOMLNode, at path: String, warnings: inout [String]) throws(ConfigError) -> [CronEntry] {

@@ -30,6 +30,11 @@ public struct ResolvedConfig: Sendable {
     public var d1Databases: [D1DatabaseConfig]
     /// `[[kv_namespaces]]` of the selected scope (not inherited).
     public var kvNamespaces: [KVNamespaceConfig]
+    /// `[[hyperdrive]]` of the selected scope (not inherited); see ``resolveHyperdrive(_:)``.
+    public var hyperdrives: [HyperdriveConfig]
+    /// The `…_HYPERDRIVE_LOCAL_CONNECTION_STRING_*` variables visible to this configuration: the process environment
+    /// over the `.env` files beside it (platform-next.md 10.1; `.dev.vars` is not consulted).
+    public var hyperdriveEnvironment: [String: String]
     /// `triggers.crons` of the selected scope (inherited unless the environment has its own `triggers`).
     public var crons: [CronEntry]
     /// `[dev]`.
@@ -56,6 +61,8 @@ public struct ResolvedConfig: Sendable {
         devVarsFiles: [String] = [],
         d1Databases: [D1DatabaseConfig] = [],
         kvNamespaces: [KVNamespaceConfig] = [],
+        hyperdrives: [HyperdriveConfig] = [],
+        hyperdriveEnvironment: [String: String] = [:],
         crons: [CronEntry] = [],
         dev: DevConfig = DevConfig(),
         warnings: [String] = [],
@@ -74,6 +81,8 @@ public struct ResolvedConfig: Sendable {
         self.devVarsFiles = devVarsFiles
         self.d1Databases = d1Databases
         self.kvNamespaces = kvNamespaces
+        self.hyperdrives = hyperdrives
+        self.hyperdriveEnvironment = hyperdriveEnvironment
         self.crons = crons
         self.dev = dev
         self.warnings = warnings

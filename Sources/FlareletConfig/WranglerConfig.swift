@@ -200,6 +200,12 @@ public enum WranglerConfig {
             devVarsFiles: devVars.files,
             d1Databases: scope.d1Databases ?? [],
             kvNamespaces: scope.kvNamespaces ?? [],
+            hyperdrives: scope.hyperdrives ?? [],
+            hyperdriveEnvironment: try self.hyperdriveEnvironment(
+                directory: raw.directory,
+                envName: envName,
+                processEnvironment: processEnvironment
+            ),
             crons: scope.crons ?? [],
             dev: raw.dev,
             warnings: warnings,
@@ -281,6 +287,31 @@ public enum WranglerConfig {
                 }
                 self.set(entry.key, value, in: &result.values)
             }
+        }
+        return result
+    }
+
+    /// The Hyperdrive override variables wrangler would see: `.env`, `.env.local` and, with `--env X`, `.env.X` and
+    /// `.env.X.local` (later files win), then the real process environment over them.
+    private static func hyperdriveEnvironment(
+        directory: String,
+        envName: String?,
+        processEnvironment: [String: String]
+    ) throws(ConfigError) -> [String: String] {
+        let prefixes = ["CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_", "WRANGLER_HYPERDRIVE_LOCAL_CONNECTION_STRING_"]
+        func relevant(_ name: String) -> Bool { prefixes.contains { name.hasPrefix($0) } }
+        var result: [String: String] = [:]
+        var candidates = [".env", ".env.local"]
+        if let envName { candidates += [".env.\(envName)", ".env.\(envName).local"] }
+        for candidate in candidates {
+            let path = Paths.join(directory, candidate)
+            guard self.isRegularFile(path) else { continue }
+            for entry in DotEnv.parse(try self.readText(path, displayName: path), file: candidate).entries where relevant(entry.key) {
+                result[entry.key] = entry.value
+            }
+        }
+        for (name, value) in processEnvironment where relevant(name) {
+            result[name] = value
         }
         return result
     }

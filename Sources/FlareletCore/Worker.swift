@@ -52,6 +52,8 @@ public struct Env: Sendable {
     public var vars: [String: EnvVar]
     public var d1Databases: [String: any D1Database]
     public var kvNamespaces: [String: any KVNamespace]
+    /// `[[hyperdrive]]` bindings: connection details and the host's pooled PostgreSQL client.
+    public var hyperdrives: [String: Hyperdrive]
     /// The clock everything in this worker should read "now" from.
     public var clock: any WorkerClock
     /// The worker's logger (`console.log` equivalent).
@@ -61,12 +63,14 @@ public struct Env: Sendable {
         vars: [String: EnvVar] = [:],
         d1Databases: [String: any D1Database] = [:],
         kvNamespaces: [String: any KVNamespace] = [:],
+        hyperdrives: [String: Hyperdrive] = [:],
         clock: any WorkerClock = SystemClock(),
         logger: Logger = Logger(label: "flarelet.worker")
     ) {
         self.vars = vars
         self.d1Databases = d1Databases
         self.kvNamespaces = kvNamespaces
+        self.hyperdrives = hyperdrives
         self.clock = clock
         self.logger = logger
     }
@@ -81,6 +85,13 @@ public struct Env: Sendable {
     public func kv(_ name: String) throws(WorkerError) -> any KVNamespace {
         guard let namespace = self.kvNamespaces[name] else { throw .missingBinding(name: name, kind: "KV") }
         return namespace
+    }
+
+    /// The Hyperdrive binding `name` (e.g. `env.HYPERDRIVE`); throws ``WorkerError/missingBinding(name:kind:)`` when
+    /// absent.
+    public func hyperdrive(_ name: String) throws(WorkerError) -> Hyperdrive {
+        guard let binding = self.hyperdrives[name] else { throw .missingBinding(name: name, kind: "Hyperdrive") }
+        return binding
     }
 
     /// A text variable, or `nil`.

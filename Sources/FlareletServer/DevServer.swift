@@ -217,7 +217,10 @@ public struct DevSession: Sendable {
 
     /// Serves until SIGINT/SIGTERM; calls `onReady` with each worker's URL once it listens.
     public func run(onReady: @escaping @Sendable (_ worker: String, _ url: String) -> Void) async throws {
-        var services: [any Service] = [
+        // Graceful shutdown runs in reverse order: the HTTP servers and schedulers stop first, then the stores drain
+        // and close, and the Hyperdrive pools (first in the list) close last, after the work that uses them.
+        var services: [any Service] = self.endpoints.flatMap(\.hosted.services)
+        services += [
             StoreCloser(workers: self.endpoints.map(\.hosted)),
             KVJanitor(workers: self.endpoints.map(\.hosted), interval: 300),
         ]

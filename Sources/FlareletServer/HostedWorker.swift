@@ -4,8 +4,10 @@ import FlareletCron
 import FlareletD1
 import FlareletJSON
 import FlareletKV
+import FlareletPostgres
 import Foundation
 public import Logging
+public import ServiceLifecycle
 
 /// One worker with its bindings opened from a resolved `wrangler.toml`: what `flarelet dev` serves and what
 /// `flarelet cron trigger` runs.
@@ -14,8 +16,14 @@ public final class HostedWorker: Sendable {
     public let worker: any Worker
     public let env: Env
     public let crons: [CronExpression]
+    /// The `[[hyperdrive]]` bindings with their resolved connection strings (for the start-up banner).
+    public let hyperdrives: [ResolvedHyperdrive]
+    /// Long-running parts of the bindings (each Hyperdrive binding's connection pool and forwarder): run them in the
+    /// service group ahead of anything that uses the worker, so they stop last.
+    public let services: [any Service]
     private let databases: [SQLiteD1Database]
     private let namespaces: [LMDBKVNamespace]
+    private let forwarders: [HyperdriveForwarder]
     let pending = PendingWork()
 
     /// Opens the bindings of `config` under its persist root and looks up its worker.
@@ -39,6 +47,15 @@ public final class HostedWorker: Sendable {
             }
         }
         self.crons = crons
+        var hyperdrives: [ResolvedHyperdrive] = []
+        for binding in config.hyperdrives {
+            do {
+                hyperdrives.append(try config.resolveHyperdrive(binding))
+            } catch {
+                throw HostError("\(error)")
+            }
+        }
+        self.hyperdrives = hyperdrives
         var databases: [SQLiteD1Database] = []
         var namespaces: [LMDBKVNamespace] = []
         var d1: [String: any D1Database] = [:]
@@ -60,6 +77,47 @@ public final class HostedWorker: Sendable {
             for namespace in namespaces { namespace.close() }
             throw HostError("\(config.configPath): cannot open local state under \(config.persistRoot): \(error)")
         }
+        var hyperdriveBindings: [String: Hyperdrive] = [:]
+        var services: [any Service] = []
+        var forwarders: [HyperdriveForwarder] = []
+        for resolved in hyperdrives {
+            let origin = resolved.origin
+            let configuration = PostgresPoolConfiguration(
+                host: origin.host,
+                port: origin.port,
+                user: origin.user,
+                password: origin.password,
+                database: origin.database,
+                tls: PostgresPoolConfiguration.TLSMode(rawValue: origin.sslMode) ?? .disable,
+                rootCertificatePath: origin.parameter("sslrootcert")
+            )
+            var poolLogger = logger
+            poolLogger[metadataKey: "hyperdrive"] = "\(resolved.config.binding)"
+            let pool = PostgresPool(configuration: configuration, logger: poolLogger)
+            let forwarder: HyperdriveForwarder
+            do {
+                forwarder = try HyperdriveForwarder(upstream: configuration)
+            } catch {
+                for database in databases { database.close() }
+                for namespace in namespaces { namespace.close() }
+                for forwarder in forwarders { forwarder.close() }
+                throw HostError("\(config.configPath): cannot open the local listener of Hyperdrive binding \"\(resolved.config.binding)\": \(error)")
+            }
+            forwarders.append(forwarder)
+            services += [pool, forwarder]
+            hyperdriveBindings[resolved.config.binding] = Hyperdrive(
+                connectionString: origin.localConnectionString(host: forwarder.host, port: forwarder.port),
+                host: forwarder.host,
+                port: forwarder.port,
+                user: origin.user,
+                password: origin.password,
+                database: origin.database,
+                ip: forwarder.host,
+                driver: pool
+            )
+        }
+        self.services = services
+        self.forwarders = forwarders
         self.databases = databases
         self.namespaces = namespaces
         var vars: [String: EnvVar] = [:]
@@ -72,13 +130,26 @@ public final class HostedWorker: Sendable {
         }
         var workerLogger = logger
         workerLogger[metadataKey: "worker"] = "\(config.name)"
-        self.env = Env(vars: vars, d1Databases: d1, kvNamespaces: kv, clock: clock, logger: workerLogger)
+        self.env = Env(vars: vars, d1Databases: d1, kvNamespaces: kv, hyperdrives: hyperdriveBindings, clock: clock, logger: workerLogger)
     }
 
     /// Closes every store. Call once, after pending work has drained.
     public func close() {
         for database in self.databases { database.close() }
         for namespace in self.namespaces { namespace.close() }
+        for forwarder in self.forwarders { forwarder.close() }
+    }
+
+    /// Runs ``services`` (the Hyperdrive pools and forwarders) around `body`, for commands without a service group
+    /// (`flarelet cron trigger`); they are cancelled, and their connections closed, when `body` returns.
+    public func withServicesRunning<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in self.services {
+                group.addTask { try await service.run() }
+            }
+            defer { group.cancelAll() }
+            return try await body()
+        }
     }
 
     /// Deletes every expired KV entry of this worker's namespaces (reads already skip them; this reclaims the

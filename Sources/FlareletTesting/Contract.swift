@@ -166,9 +166,7 @@ public struct ContractRunner: Sendable {
         if let env = self.target.env {
             for item in setup["sql"]?.arrayValue ?? [] {
                 let rendered = try context.render(item)
-                let database = try env.d1(rendered["binding"]?.stringValue ?? "DB")
-                let sql = rendered["sql"]?.stringValue ?? ""
-                _ = try await database.prepare(sql).bind(javaScript: (rendered["params"]?.arrayValue ?? []).map { $0 }).run()
+                _ = try await SQLCheck(rendered).rows(in: env)
             }
             for item in setup["kv"]?.arrayValue ?? [] {
                 let rendered = try context.render(item)
@@ -268,12 +266,10 @@ public struct ContractRunner: Sendable {
         }
         for item in expect["rows"]?.arrayValue ?? [] {
             do {
-                let database = try env.d1(item["binding"]?.stringValue ?? "DB")
-                let sql = item["sql"]?.stringValue ?? ""
-                let rows = try await database.prepare(sql).bind(javaScript: (item["params"]?.arrayValue ?? []).map { $0 }).all()
-                let actual = JSONValue.array(rows.results.map { .object($0.object) })
-                if let mismatch = JSONMatcher.mismatch(expected: item["equals"] ?? .array([]), actual: actual, path: "$") {
-                    result.failures.append("rows of \(sql): \(mismatch); got \(actual.stringify())")
+                let check = SQLCheck(item)
+                let actual = JSONValue.array(try await check.rows(in: env))
+                if let mismatch = JSONMatcher.mismatch(expected: check.equals(in: env), actual: actual, path: "$") {
+                    result.failures.append("rows of \(check.sql(in: env)): \(mismatch); got \(actual.stringify())")
                 }
             } catch {
                 result.failures.append("rows: \(error)")
@@ -299,6 +295,94 @@ public struct ContractRunner: Sendable {
                 result.failures.append("kv: \(error)")
             }
         }
+    }
+}
+
+/// A `setup.sql` or `expect.rows` item: `{"binding", "sql", "params", "equals"}`, run on the D1 binding of that name,
+/// or, when the binding is a Hyperdrive (PostgreSQL) binding, with the item's `"postgres"` object (`sql`, `params`,
+/// `equals`, each falling back to the item's own) and `?` placeholders numbered `$1`, `$2`, ….
+struct SQLCheck {
+    let item: JSONValue
+
+    init(_ item: JSONValue) {
+        self.item = item
+    }
+
+    var binding: String { self.item["binding"]?.stringValue ?? "DB" }
+
+    private func field(_ name: String, in env: Env) -> JSONValue? {
+        if env.hyperdrives[self.binding] != nil, let value = self.item["postgres"]?[name] { return value }
+        return self.item[name]
+    }
+
+    func sql(in env: Env) -> String { self.field("sql", in: env)?.stringValue ?? "" }
+
+    func equals(in env: Env) -> JSONValue { self.field("equals", in: env) ?? .array([]) }
+
+    func rows(in env: Env) async throws -> [JSONValue] {
+        let params = self.field("params", in: env)?.arrayValue ?? []
+        if let hyperdrive = env.hyperdrives[self.binding] {
+            let result = try await hyperdrive.query(ContractSQL.numberPlaceholders(self.sql(in: env)), params.map(ContractSQL.postgresValue))
+            return result.results.map { .object($0.object) }
+        }
+        let database = try env.d1(self.binding)
+        let rows = try await database.prepare(self.sql(in: env)).bind(javaScript: params.map { $0 }).all()
+        return rows.results.map { .object($0.object) }
+    }
+
+}
+
+/// Moving fixture SQL between the two dialects: D1's SQLite and PostgreSQL through a Hyperdrive binding.
+public enum ContractSQL {
+    /// A JSON parameter as a PostgreSQL one: integral numbers as `bigint`, strings as untyped text.
+    public static func postgresValue(_ value: JSONValue) -> PostgresValue {
+        switch value {
+        case .null: .null
+        case .bool(let flag): .bool(flag)
+        case .integer(let number): .integer(number)
+        case .number(let number): number == number.rounded() && abs(number) < 9e15 ? .integer(Int64(number)) : .double(number)
+        case .string(let text): .text(text.string)
+        case .array, .object: .text(value.stringify())
+        }
+    }
+
+    /// SQLite's `?` and `?NNN` placeholders as PostgreSQL's `$N` (outside quotes).
+    public static func numberPlaceholders(_ sql: String) -> String {
+        var result = ""
+        var next = 1
+        var quote: Character?
+        var characters = sql.makeIterator()
+        var pending: Character? = characters.next()
+        while let character = pending {
+            pending = characters.next()
+            if let open = quote {
+                result.append(character)
+                if character == open { quote = nil }
+                continue
+            }
+            if character == "'" || character == "\"" {
+                quote = character
+                result.append(character)
+                continue
+            }
+            guard character == "?" else {
+                result.append(character)
+                continue
+            }
+            var digits = ""
+            while let digit = pending, digit.isASCII, digit.isNumber {
+                digits.append(digit)
+                pending = characters.next()
+            }
+            if let number = Int(digits) {
+                result += "$\(number)"
+                next = number + 1
+            } else {
+                result += "$\(next)"
+                next += 1
+            }
+        }
+        return result
     }
 }
 

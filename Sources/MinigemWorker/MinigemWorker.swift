@@ -9,8 +9,8 @@ import Foundation
 /// `GET /debug/*` endpoints; `HEAD` on every GET route. The framework answers of Fastify are reproduced: the
 /// 404 shape, the 65,536-byte body limit, JSON/plain-text media types, JSON parse errors. A per-IP fixed-window
 /// rate limit (`RATE_LIMIT_MAX` per `RATE_LIMIT_TIME_WINDOW`, in memory, exact under concurrency) covers every
-/// route. Binding: D1 `DB` ("database configured" means the binding is present); the schema is applied on the
-/// first request. No cron, no KV, no hashing (ids must already be 32 lowercase hex characters).
+/// route. Binding `DB` ("database configured" means the binding is present): D1, or a Hyperdrive binding to
+/// PostgreSQL (upstream's own schema, statistics computed in SQL); the schema is applied on the first request. No cron, no KV, no hashing (ids must already be 32 lowercase hex characters).
 public struct MinigemWorker: Worker {
     /// The wrangler `main` value this worker is registered under.
     public static let main = "minigem"
@@ -64,7 +64,7 @@ public struct MinigemWorker: Worker {
     // MARK: fetch
 
     public func fetch(_ request: WorkerRequest, env: Env, ctx: ExecutionContext) async throws -> WorkerResponse {
-        let database = env.d1Databases["DB"]
+        let database = MinigemDatabase(env: env)
         try await self.startup.ensure(database: database, logger: env.logger)
         let config = MinigemConfig(env: env)
         let url = Self.requestURL(request.url)
@@ -83,7 +83,7 @@ public struct MinigemWorker: Worker {
         url: String,
         ip: String,
         config: MinigemConfig,
-        database: (any D1Database)?,
+        database: MinigemDatabase?,
         env: Env
     ) async -> WorkerResponse {
         guard let route = Route(method: request.method, path: request.pathname) else {
@@ -118,7 +118,7 @@ public struct MinigemWorker: Worker {
         _ route: Route,
         _ request: WorkerRequest,
         config: MinigemConfig,
-        database: (any D1Database)?,
+        database: MinigemDatabase?,
         env: Env
     ) async throws -> WorkerResponse {
         switch route {
@@ -133,8 +133,13 @@ public struct MinigemWorker: Worker {
             guard let database else {
                 return Self.json(["error": "db_disabled", "message": "Database not configured. Stats require DB-only mode."], status: 503)
             }
-            let stats = StatsQuery(database: database, config: config, now: env.clock.now().epochMilliseconds)
-            return Self.json(await stats.response(params: request.searchParams))
+            let now = env.clock.now().epochMilliseconds
+            switch database {
+            case .d1(let d1):
+                return Self.json(await StatsQuery(database: d1, config: config, now: now).response(params: request.searchParams))
+            case .postgres(let hyperdrive):
+                return Self.json(await PostgresStatsQuery(database: hyperdrive, config: config, now: now).response(params: request.searchParams))
+            }
         case .debugRecent, .debugCounts:
             if let denied = Self.guardDebug(request, config: config) { return denied }
             return try await route == .debugRecent
@@ -150,7 +155,7 @@ public struct MinigemWorker: Worker {
     // MARK: Routes
 
     /// `POST /t` after body parsing (section 4.1, steps 3 to 9).
-    static func ingest(_ body: RequestBody, headers: Headers, database: (any D1Database)?) async -> WorkerResponse {
+    static func ingest(_ body: RequestBody, headers: Headers, database: MinigemDatabase?) async -> WorkerResponse {
         guard let database else {
             return Self.json(["error": "db_disabled", "message": "Database not configured. Ingestion requires DB-only mode."], status: 503)
         }
@@ -168,14 +173,16 @@ public struct MinigemWorker: Worker {
         }
         var accepted = 0
         var skipped = 0
-        let insert = database.prepare(EventRow.insertSQL)
         for item in items {
             guard let event = TelemetryEvent(item), let row = try? EventRow(event, country: geo.country, region: geo.region) else {
                 skipped += 1
                 continue
             }
             do {
-                _ = try await insert.bind(row.values).run()
+                switch database {
+                case .d1(let d1): _ = try await d1.prepare(EventRow.insertSQL).bind(row.values).run()
+                case .postgres(let hyperdrive): _ = try await hyperdrive.query(MinigemPostgresSchema.insertSQL, row.postgresValues)
+                }
                 accepted += 1
             } catch {
                 skipped += 1
@@ -185,16 +192,27 @@ public struct MinigemWorker: Worker {
     }
 
     /// `GET /dbhealth` (section 7): always 200.
-    static func databaseHealth(_ database: (any D1Database)?) async -> WorkerResponse {
+    static func databaseHealth(_ database: MinigemDatabase?) async -> WorkerResponse {
         guard let database else {
             return Self.json([
                 "enabled": false, "ok": false, "error": "DB not configured (set DATABASE_URL or PGHOST/PGUSER/PGDATABASE)",
             ])
         }
         do {
-            let value = try await database.prepare("SELECT sqlite_version() AS version").first("version")
-            guard case .text(let version)? = value else { throw D1Error(.error, "sqlite_version() returned no text") }
-            return Self.json(["enabled": true, "ok": true, "db": .string(Self.databaseName), "version": .string("SQLite " + version)])
+            switch database {
+            case .d1(let d1):
+                let value = try await d1.prepare("SELECT sqlite_version() AS version").first("version")
+                guard case .text(let version)? = value else { throw D1Error(.error, "sqlite_version() returned no text") }
+                return Self.json(["enabled": true, "ok": true, "db": .string(Self.databaseName), "version": .string("SQLite " + version)])
+            case .postgres(let hyperdrive):
+                let row = try await hyperdrive.query("SELECT current_database() AS db, version() AS version").first
+                guard case .text(let name)? = row?["db"], case .text(let version)? = row?["version"] else {
+                    throw PostgresDriverError(.decoding, "current_database() and version() returned no text")
+                }
+                return Self.json(["enabled": true, "ok": true, "db": .string(name), "version": .string(version)])
+            }
+        } catch let error as PostgresDriverError {
+            return Self.json(["enabled": true, "ok": false, "error": .string(error.message)])
         } catch {
             return Self.json(["enabled": true, "ok": false, "error": .string("\(error)")])
         }

@@ -45,7 +45,7 @@ actor StartupGate {
     private var done = false
     private var running: Task<Void, any Error>?
 
-    func ensure(database: (any D1Database)?, logger: Logger) async throws {
+    func ensure(database: MinigemDatabase?, logger: Logger) async throws {
         if self.done { return }
         if let running {
             try await running.value
@@ -53,8 +53,10 @@ actor StartupGate {
         }
         let task = Task<Void, any Error> {
             logger.info("\(Geo.noDatabaseLine)")
-            if let database {
-                _ = try await database.batch(queries: MinigemSchema.statements.map { D1Query(sql: $0) })
+            switch database {
+            case .d1(let d1): _ = try await d1.batch(queries: MinigemSchema.statements.map { D1Query(sql: $0) })
+            case .postgres(let hyperdrive): try await MinigemPostgresSchema.apply(to: hyperdrive)
+            case nil: break
             }
         }
         self.running = task

@@ -14,7 +14,7 @@ extension TelemetryKitWorker {
     /// Steps 1–9 of the authentication middleware (spec section 5): the token row and the body text, or the answer.
     func authenticate(
         _ request: WorkerRequest,
-        database: any D1Database,
+        store: any TelemetryStore,
         env: Env
     ) async -> Result<(token: APIToken, body: String), AuthFailure> {
         guard let signature = Self.header(request, "X-Signature") else {
@@ -31,23 +31,15 @@ extension TelemetryKitWorker {
         }
         let tokenText = String(authorization.dropFirst("Bearer ".count))
 
-        let row: D1Row?
+        let found: (token: APIToken, secret: String)?
         do {
-            row = try await database.prepare("SELECT id, org_id, app_id, secret FROM api_tokens WHERE token = ?1 AND is_active = 1")
-                .bind(.text(tokenText))
-                .first()
+            found = try await store.activeToken(tokenText)
         } catch {
             env.logger.error("token lookup failed: \(error)")
             return .failure(AuthFailure(status: 500, message: "Database error"))
         }
-        guard let row else {
+        guard let (token, secret) = found else {
             return .failure(AuthFailure(status: 401, message: "Invalid token"))
-        }
-        guard case .text(let id)? = row["id"], case .text(let orgText)? = row["org_id"], case .text(let appText)? = row["app_id"],
-            case .text(let secret)? = row["secret"], let orgID = UUIDText.canonical(orgText), let appID = UUIDText.canonical(appText)
-        else {
-            env.logger.error("api_tokens row for the presented token cannot be decoded")
-            return .failure(AuthFailure(status: 500, message: "Database error"))
         }
 
         guard Self.verifySignature(signature, timestamp: timestampText, body: request.body, secret: secret) else {
@@ -63,13 +55,11 @@ extension TelemetryKitWorker {
         }
 
         do {
-            _ = try await database.prepare("UPDATE api_tokens SET last_used_at = ?1 WHERE id = ?2")
-                .bind(.text(Timestamp.format(env.clock.now())), .text(id))
-                .run()
+            try await store.touch(tokenID: token.id, microseconds: Timestamp.microseconds(env.clock.now()))
         } catch {
             env.logger.warning("failed to update last_used_at: \(error)")
         }
-        return .success((APIToken(id: id, orgID: orgID, appID: appID), body))
+        return .success((token, body))
     }
 
     /// Lowercase hex HMAC-SHA256 of `<timestamp>:<raw body>` keyed with the secret's UTF-8 bytes, compared in

@@ -5,12 +5,12 @@ extension TelemetryKitWorker {
     func ingest(
         _ request: WorkerRequest,
         segments: (org: Substring, app: Substring),
-        database: any D1Database,
+        store: any TelemetryStore,
         env: Env
     ) async -> WorkerResponse {
         let token: APIToken
         let body: String
-        switch await self.authenticate(request, database: database, env: env) {
+        switch await self.authenticate(request, store: store, env: env) {
         case .failure(let failure): return failure.response
         case .success(let context): (token, body) = context
         }
@@ -57,7 +57,7 @@ extension TelemetryKitWorker {
         var accepted = 0
         var rejected: [(eventID: String, error: String, message: String)] = []
         for event in events {
-            if let failure = await self.store(event, orgID: orgID, appID: appID, database: database, env: env) {
+            if let failure = await self.process(event, orgID: orgID, appID: appID, store: store, env: env) {
                 rejected.append((event.eventID, failure.code, failure.message))
             } else {
                 accepted += 1

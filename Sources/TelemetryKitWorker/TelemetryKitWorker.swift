@@ -12,8 +12,9 @@ public import Flarelet
 /// | anything else | 404, empty body |
 ///
 /// Every response carries `X-Clacks-Overhead: GNU Terry Pratchett`, `access-control-allow-origin: *` and the
-/// `vary` header of the CORS layer. Storage goes through the D1 binding `DB` (schema:
-/// `workers/telemetry-kit/schema.sql`); without it the worker refuses every request, as upstream refuses to start
+/// `vary` header of the CORS layer. Storage goes through the binding `DB`: a D1 database (schema:
+/// `workers/telemetry-kit/schema.sql`), or a Hyperdrive binding to PostgreSQL, where the worker applies the
+/// upstream DDL itself on first use. Without it the worker refuses every request, as upstream refuses to start
 /// without a database URL.
 public struct TelemetryKitWorker: Worker {
     /// The wrangler `main` value this worker is registered under.
@@ -31,10 +32,21 @@ public struct TelemetryKitWorker: Worker {
     static let vary = ("vary", "origin, access-control-request-method, access-control-request-headers")
     static let allowOrigin = ("access-control-allow-origin", "*")
 
+    /// Whether the PostgreSQL schema has been applied (Hyperdrive mode only).
+    let schema = SchemaGate()
+
     public init() {}
 
+    /// The storage behind the binding `DB`: PostgreSQL when it is a Hyperdrive binding, else D1.
+    func store(_ env: Env) throws(WorkerError) -> any TelemetryStore {
+        if let hyperdrive = env.hyperdrives[Self.databaseBinding] {
+            return PostgresTelemetryStore(database: hyperdrive, schema: self.schema)
+        }
+        return D1TelemetryStore(database: try env.d1(Self.databaseBinding))
+    }
+
     public func fetch(_ request: WorkerRequest, env: Env, ctx: ExecutionContext) async throws -> WorkerResponse {
-        let database = try env.d1(Self.databaseBinding)
+        let store = try self.store(env)
         if request.method == "OPTIONS" {
             return Self.preflight
         }
@@ -55,7 +67,7 @@ public struct TelemetryKitWorker: Worker {
         guard request.method == "POST" else {
             return Self.methodNotAllowed(allow: "POST")
         }
-        let response = await self.ingest(request, segments: segments, database: database, env: env)
+        let response = await self.ingest(request, segments: segments, store: store, env: env)
         return Self.finish(response)
     }
 

@@ -49,10 +49,19 @@ struct CommandResult {
 }
 
 /// Runs `flarelet args…` and waits for it (at most `timeout` seconds).
-func runFlarelet(_ arguments: [String], directory: URL? = nil, stdin: String? = nil, timeout: Double = 60) throws -> CommandResult {
+func runFlarelet(
+    _ arguments: [String],
+    directory: URL? = nil,
+    stdin: String? = nil,
+    timeout: Double = 60,
+    environment: [String: String] = [:]
+) throws -> CommandResult {
     let process = Process()
     process.executableURL = try flareletBinary()
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
     if let directory { process.currentDirectoryURL = directory }
     let out = Pipe()
     let err = Pipe()
@@ -98,10 +107,13 @@ final class LiveServer: @unchecked Sendable {
     private let errors: LockedValue<String>
 
     /// Starts `flarelet dev` with `arguments` and waits for `readyCount` `Ready on` lines.
-    init(_ arguments: [String], readyCount: Int = 1, timeout: Double = 30) throws {
+    init(_ arguments: [String], readyCount: Int = 1, timeout: Double = 30, environment: [String: String] = [:]) throws {
         let process = Process()
         process.executableURL = try flareletBinary()
         process.arguments = ["dev"] + arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -148,8 +160,11 @@ final class LiveServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while self.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         if self.process.isRunning {
-            self.process.terminate()
-            Thread.sleep(forTimeInterval: 0.5)
+            // Still running: the caller sees a failed status instead of a crash (terminationStatus traps while the
+            // process runs).
+            kill(self.process.processIdentifier, SIGKILL)
+            self.process.waitUntilExit()
+            return -1
         }
         return self.process.terminationStatus
     }

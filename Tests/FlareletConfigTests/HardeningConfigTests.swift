@@ -54,6 +54,14 @@ struct HardeningConfigTests {
         #expect(error.message == "KV assigned to KV Namespace and Environment Variable bindings." + Self.tail)
     }
 
+    @Test func aHyperdriveBindingNamedLikeAD1BindingIsRefused() throws {
+        let toml = "name = \"w\"\n[[d1_databases]]\nbinding = \"DB\"\n\n[[hyperdrive]]\nbinding = \"DB\"\nid = \"h\"\n"
+        let error = try #require(loadError(toml))
+        #expect(error.line == 6)
+        #expect(error.keyPath == "hyperdrive[0].binding")
+        #expect(error.message == "DB assigned to D1 Database and Hyperdrive Config bindings." + Self.tail)
+    }
+
     @Test func everyConflictIsListedAndTheEarliestSecondBindingLocated() throws {
         let toml = """
             name = "w"

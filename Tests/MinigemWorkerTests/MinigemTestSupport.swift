@@ -1,5 +1,6 @@
 import Flarelet
 import FlareletD1
+import FlareletPostgres
 import FlareletTesting
 import Foundation
 import Logging
@@ -21,6 +22,7 @@ let jsonType = "application/json; charset=utf-8"
 struct Minigem: Sendable {
     let clock: TestClock
     let database: SQLiteD1Database?
+    var hyperdrive: Hyperdrive? = nil
     let harness: WorkerHarness
 
     /// Applies `workers/minigem/schema.sql`, split like `wrangler d1 execute --file`.
@@ -47,6 +49,18 @@ struct Minigem: Sendable {
 
     /// Rows of `sql` as objects.
     func rows(_ sql: String, _ bindings: D1Value...) async throws -> [JSONObject] {
+        if let hyperdrive {
+            let values = bindings.map { value -> PostgresValue in
+                switch value {
+                case .null: .null
+                case .integer(let number): .integer(number)
+                case .real(let number): .double(number)
+                case .text(let text): .text(text)
+                case .blob(let bytes): .bytes(bytes)
+                }
+            }
+            return try await hyperdrive.query(ContractSQL.numberPlaceholders(sql), values).results.map(\.object)
+        }
         let database = try #require(self.database)
         return try await database.prepare(sql).bind(bindings).all().results.map(\.object)
     }
@@ -71,6 +85,24 @@ struct Minigem: Sendable {
         hash: String? = nil,
         m: String? = nil
     ) async throws {
+        if let hyperdrive {
+            func text(_ value: String?) -> PostgresValue { value.map { .text($0) } ?? .null }
+            func int(_ value: Int64?) -> PostgresValue { value.map { .integer($0) } ?? .null }
+            func bool(_ value: Bool?) -> PostgresValue { value.map { .bool($0) } ?? .null }
+            let sql =
+                "INSERT INTO telemetry_events (t, anon, evt, os, ext, vscode, country, duration_ms, wait_ms_total, exit_code, "
+                + "session_id, out_bytes_bucket, scanner_usage, truncated_output, error_phase, exception_hash, m) "
+                + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+            _ = try await hyperdrive.query(
+                sql,
+                [
+                    .timestamp(microseconds: t * 1000), .text(anon), .text(evt), text(os), text(ext), text(vscode), text(country),
+                    int(duration), int(wait), int(exit), text(session), text(bucket), bool(scanner), bool(truncated), text(phase),
+                    text(hash), text(m),
+                ]
+            )
+            return
+        }
         let database = try #require(self.database)
         func text(_ value: String?) -> D1Value { value.map { .text($0) } ?? .null }
         func int(_ value: Int64?) -> D1Value { value.map { .integer($0) } ?? .null }
@@ -87,13 +119,74 @@ struct Minigem: Sendable {
     }
 }
 
+/// The two storage modes: the binding `DB` as D1 (SQLite) or as Hyperdrive (a real PostgreSQL).
+enum Storage: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case d1
+    case postgres
+
+    var testDescription: String { self.rawValue }
+}
+
+/// Runs `body` with a fresh worker on `storage`. On PostgreSQL the database is new (named `databaseName`, or a fresh
+/// unique name) and already holds the schema; where no PostgreSQL server can be started the test is skipped with the
+/// reason (and fails on CI).
+func withMinigem<T: Sendable>(
+    storage: Storage,
+    vars: [String: String] = [:],
+    databaseName: String? = nil,
+    clock: TestClock = TestClock(),
+    _ body: (Minigem) async throws -> T
+) async throws -> T {
+    guard storage == .postgres else { return try await withMinigem(vars: vars, clock: clock, body) }
+    let server: PostgresTestServer
+    do {
+        server = try await PostgresTestServer.shared()
+    } catch {
+        if PostgresTestServer.isRequired {
+            Issue.record("PostgreSQL is required here (CI=true or FLARELET_REQUIRE_POSTGRES=1) but could not be started: \(error)")
+            throw error
+        }
+        print("◇ Skipping: PostgreSQL unavailable: \(error)")
+        try Test.cancel("PostgreSQL unavailable: \(error)")
+    }
+    let database: String
+    if let databaseName {
+        try server.createDatabase(databaseName)
+        database = databaseName
+    } else {
+        database = try server.createDatabase(prefix: "minigem")
+    }
+    let configuration = PostgresPoolConfiguration(
+        host: server.host,
+        port: server.port,
+        user: server.user,
+        password: server.password,
+        database: database,
+        leaseTimeout: .seconds(15),
+        connectTimeout: .seconds(10)
+    )
+    let logger = Logger(label: "minigem-test") { _ in SwiftLogNoOpLogHandler() }
+    return try await PostgresPool.withRunning(configuration, logger: logger) { pool in
+        let hyperdrive = Hyperdrive.testing(pool, user: server.user, password: server.password, database: database)
+        try await MinigemPostgresSchema.apply(to: hyperdrive)
+        let env = Env(vars: vars.mapValues { .text($0) }, hyperdrives: ["DB": hyperdrive], clock: clock, logger: logger)
+        let minigem = Minigem(
+            clock: clock,
+            database: nil,
+            hyperdrive: hyperdrive,
+            harness: WorkerHarness(worker: MinigemWorker(), env: env)
+        )
+        return try await body(minigem)
+    }
+}
+
 /// Runs `body` with a fresh worker. `database: false` leaves the `DB` binding out.
 func withMinigem<T>(
     vars: [String: String] = [:],
     database withDatabase: Bool = true,
+    clock: TestClock = TestClock(),
     _ body: (Minigem) async throws -> T
 ) async throws -> T {
-    let clock = TestClock()
     let database = withDatabase ? try SQLiteD1Database(path: ":memory:") : nil
     defer { database?.close() }
     if let database { try await Minigem.applySchema(to: database) }

@@ -9,56 +9,62 @@ import Testing
 struct IngestTests {
     static let success1 = #"{"status":"success","accepted":1,"rejected":0,"message":"All events ingested successfully"}"#
 
-    @Test func minimalEventIsStoredExactly() async throws {
+    @Test(arguments: Storage.allCases)
+    func minimalEventIsStoredExactly(storage: Storage) async throws {
         let clock = TestClock(Date(timeIntervalSince1970: Double(TK.nowSeconds) + 0.123_456_7))
-        let harness = try await TK.makeHarness(clock: clock)
-        let response = await TK.ingest(harness, TK.minimalBody, extra: [("X-Batch-Size", "1")])
-        #expect(response.status == 200)
-        #expect(response.text == Self.success1)
-        #expect(response.headers["Content-Type"] == "application/json")
-        let rows = try await TK.rows(harness, "SELECT * FROM events")
-        let expected =
-            #"[{"id":1,"event_id":"0b3f5a8e-2c1d-4e6f-9a7b-1c2d3e4f5a6b","org_id":"550e8400-e29b-41d4-a716-446655440000","#
-            + #""app_id":"7c9e6679-7425-40de-944b-e07fc1f90ae7","schema_version":"1.0.0","timestamp":"2025-01-01T00:00:00.000000Z","#
-            + #""service_name":"demo","service_version":"1.0.0","service_language":"rust","service_language_version":null,"#
-            + #""user_id":"client_abc","session_id":null,"os":"linux","os_version":null,"arch":null,"ci":null,"shell":null,"#
-            + #""event_type":"command_execution","event_category":null,"event_data":"{}","sdk_version":"telemetry-kit-rust/0.1.0","#
-            + #""transmission_timestamp":"2025-01-01T00:00:00.000000Z","batch_size":1,"retry_count":0,"#
-            + #""received_at":"2026-01-01T00:00:00.123457Z"}]"#
-        #expect(JSONValue.array(rows.map { .object($0) }).stringify() == expected)
+        try await TK.withHarness(storage, clock: clock) { harness async throws in
+            let response = await TK.ingest(harness, TK.minimalBody, extra: [("X-Batch-Size", "1")])
+            #expect(response.status == 200)
+            #expect(response.text == Self.success1)
+            #expect(response.headers["Content-Type"] == "application/json")
+            let rows = try await TK.rows(harness, "SELECT * FROM events")
+            let expected =
+                #"[{"id":1,"event_id":"0b3f5a8e-2c1d-4e6f-9a7b-1c2d3e4f5a6b","org_id":"550e8400-e29b-41d4-a716-446655440000","#
+                + #""app_id":"7c9e6679-7425-40de-944b-e07fc1f90ae7","schema_version":"1.0.0","timestamp":"2025-01-01T00:00:00.000000Z","#
+                + #""service_name":"demo","service_version":"1.0.0","service_language":"rust","service_language_version":null,"#
+                + #""user_id":"client_abc","session_id":null,"os":"linux","os_version":null,"arch":null,"ci":null,"shell":null,"#
+                + #""event_type":"command_execution","event_category":null,"event_data":"{}","sdk_version":"telemetry-kit-rust/0.1.0","#
+                + #""transmission_timestamp":"2025-01-01T00:00:00.000000Z","batch_size":1,"retry_count":0,"#
+                + #""received_at":"2026-01-01T00:00:00.123457Z"}]"#
+            #expect(JSONValue.array(rows.map { .object($0) }).stringify() == expected)
+        }
     }
 
-    @Test func everyOptionalFieldIsStored() async throws {
-        let harness = try await TK.makeHarness()
-        let event = TK.event(
-            id: "{0B3F5A8E-2C1D-4E6F-9A7B-1C2D3E4F5A6B}",
-            timestamp: "2025-06-30T23:30:00.1234567+02:00",
-            service: #"{"name":"svc","version":"2.0","language":"swift","language_version":"6.3","extra":1}"#,
-            userID: "client_",
-            sessionID: "sess_1",
-            environment: #"{"os":"macos","os_version":"15","arch":"arm64","ci":true,"shell":"zsh"}"#,
-            event: #"{"type":"","category":"usage","data":{"b":[1,2.50,-3e2,"x\n\u0001"],"a":null,"b":true}}"#,
-            metadata: #"{"sdk_version":"v","transmission_timestamp":"2025-01-01t10:00:00z","batch_size":4294967297,"retry_count":4294967295,"x":{}}"#
-        )
-        let response = await TK.ingest(harness, TK.batch([event]))
-        #expect(response.text == Self.success1)
-        let row = try #require(try await TK.rows(harness, "SELECT * FROM events").first)
-        #expect(row["event_id"] == "0b3f5a8e-2c1d-4e6f-9a7b-1c2d3e4f5a6b")
-        #expect(row["timestamp"] == "2025-06-30T21:30:00.123456Z")
-        #expect(row["service_language_version"] == "6.3")
-        #expect(row["user_id"] == "client_")
-        #expect(row["session_id"] == "sess_1")
-        #expect(row["os"] == "macos")
-        #expect(row["os_version"] == "15")
-        #expect(row["arch"] == "arm64")
-        #expect(row["ci"] == .integer(1))
-        #expect(row["shell"] == "zsh")
-        #expect(row["event_type"] == "")
-        #expect(row["event_category"] == "usage")
-        #expect(row["event_data"] == #"{"b":true,"a":null}"#)
-        #expect(row["transmission_timestamp"] == "2025-01-01T10:00:00.000000Z")
-        #expect(row["batch_size"] == .integer(1))
-        #expect(row["retry_count"] == .integer(-1))
+    @Test(arguments: Storage.allCases)
+    func everyOptionalFieldIsStored(storage: Storage) async throws {
+        try await TK.withHarness(storage) { harness async throws in
+            let event = TK.event(
+                id: "{0B3F5A8E-2C1D-4E6F-9A7B-1C2D3E4F5A6B}",
+                timestamp: "2025-06-30T23:30:00.1234567+02:00",
+                service: #"{"name":"svc","version":"2.0","language":"swift","language_version":"6.3","extra":1}"#,
+                userID: "client_",
+                sessionID: "sess_1",
+                environment: #"{"os":"macos","os_version":"15","arch":"arm64","ci":true,"shell":"zsh"}"#,
+                event: #"{"type":"","category":"usage","data":{"b":[1,2.50,-3e2,"x\n\u0001"],"a":null,"b":true}}"#,
+                metadata:
+                    #"{"sdk_version":"v","transmission_timestamp":"2025-01-01t10:00:00z","batch_size":4294967297,"retry_count":4294967295,"x":{}}"#
+            )
+            let response = await TK.ingest(harness, TK.batch([event]))
+            #expect(response.text == Self.success1)
+            let row = try #require(try await TK.rows(harness, "SELECT * FROM events").first)
+            #expect(row["event_id"] == "0b3f5a8e-2c1d-4e6f-9a7b-1c2d3e4f5a6b")
+            #expect(row["timestamp"] == "2025-06-30T21:30:00.123456Z")
+            #expect(row["service_language_version"] == "6.3")
+            #expect(row["user_id"] == "client_")
+            #expect(row["session_id"] == "sess_1")
+            #expect(row["os"] == "macos")
+            #expect(row["os_version"] == "15")
+            #expect(row["arch"] == "arm64")
+            #expect(row["ci"] == (storage == .d1 ? .integer(1) : .bool(true)))
+            #expect(row["shell"] == "zsh")
+            #expect(row["event_type"] == "")
+            #expect(row["event_category"] == "usage")
+            // PostgreSQL normalises JSONB (sorted keys, last duplicate wins, its own spacing).
+            #expect(row["event_data"] == (storage == .d1 ? #"{"b":true,"a":null}"# : #"{"a": null, "b": true}"#))
+            #expect(row["transmission_timestamp"] == "2025-01-01T10:00:00.000000Z")
+            #expect(row["batch_size"] == .integer(1))
+            #expect(row["retry_count"] == .integer(-1))
+        }
     }
 
     @Test(arguments: [
@@ -71,24 +77,31 @@ struct IngestTests {
         #expect(try await TK.rows(harness, "SELECT event_data FROM events").first?["event_data"] == .string(stored))
     }
 
-    @Test(arguments: [
-        (Int64(2_147_483_648), Int64(-2_147_483_648), Int64(2_147_483_648), Int64(-2_147_483_648)),
-        (4_294_967_295, -1, 2_147_483_647, 2_147_483_647), (0, 0, 0, 0),
-    ])
-    func integersAreTruncatedToThirtyTwoBits(batch: Int64, storedBatch: Int64, retry: Int64, storedRetry: Int64) async throws {
-        let harness = try await TK.makeHarness()
-        let metadata = #"{"sdk_version":"s","transmission_timestamp":"2025-01-01T00:00:00Z","batch_size":\#(batch),"retry_count":\#(retry)}"#
-        #expect(await TK.ingest(harness, TK.batch([TK.event(metadata: metadata)])).status == 200)
-        let row = try #require(try await TK.rows(harness, "SELECT batch_size, retry_count FROM events").first)
-        #expect(row["batch_size"] == .integer(storedBatch))
-        #expect(row["retry_count"] == .integer(storedRetry))
+    @Test(
+        arguments: Storage.allCases,
+        [
+            (Int64(2_147_483_648), Int64(-2_147_483_648), Int64(2_147_483_648), Int64(-2_147_483_648)),
+            (4_294_967_295, -1, 2_147_483_647, 2_147_483_647), (0, 0, 0, 0),
+        ]
+    )
+    func integersAreTruncatedToThirtyTwoBits(storage: Storage, values: (Int64, Int64, Int64, Int64)) async throws {
+        let (batch, storedBatch, retry, storedRetry) = values
+        try await TK.withHarness(storage) { harness async throws in
+            let metadata = #"{"sdk_version":"s","transmission_timestamp":"2025-01-01T00:00:00Z","batch_size":\#(batch),"retry_count":\#(retry)}"#
+            #expect(await TK.ingest(harness, TK.batch([TK.event(metadata: metadata)])).status == 200)
+            let row = try #require(try await TK.rows(harness, "SELECT batch_size, retry_count FROM events").first)
+            #expect(row["batch_size"] == .integer(storedBatch))
+            #expect(row["retry_count"] == .integer(storedRetry))
+        }
     }
 
-    @Test func maximumBatchSizeIsTruncated() async throws {
-        let harness = try await TK.makeHarness()
-        let metadata = #"{"sdk_version":"s","transmission_timestamp":"2025-01-01T00:00:00Z","batch_size":18446744073709551615,"retry_count":0}"#
-        #expect(await TK.ingest(harness, TK.batch([TK.event(metadata: metadata)])).status == 200)
-        #expect(try await TK.rows(harness, "SELECT batch_size FROM events").first?["batch_size"] == .integer(-1))
+    @Test(arguments: Storage.allCases)
+    func maximumBatchSizeIsTruncated(storage: Storage) async throws {
+        try await TK.withHarness(storage) { harness async throws in
+            let metadata = #"{"sdk_version":"s","transmission_timestamp":"2025-01-01T00:00:00Z","batch_size":18446744073709551615,"retry_count":0}"#
+            #expect(await TK.ingest(harness, TK.batch([TK.event(metadata: metadata)])).status == 200)
+            #expect(try await TK.rows(harness, "SELECT batch_size FROM events").first?["batch_size"] == .integer(-1))
+        }
     }
 
     // MARK: Path and org/app
@@ -288,122 +301,139 @@ struct IngestTests {
         #expect(await TK.ingest(harness, TK.batch([TK.event(schemaVersion: version)])).status == 200)
     }
 
-    @Test func rulesInOrderWithPartialSuccess() async throws {
-        let harness = try await TK.makeHarness()
-        let ids = (0..<7).map { String(format: "%08x-0000-4000-8000-000000000000", $0) }
-        let events = [
-            TK.event(id: ids[0]),
-            TK.event(id: ids[1], schemaVersion: "2.0", service: #"{"name":"","version":"","language":""}"#, userID: "x"),
-            TK.event(id: ids[2], service: #"{"name":"","version":"","language":""}"#, userID: "x"),
-            TK.event(id: ids[3], service: #"{"name":"n","version":"","language":""}"#, userID: "x"),
-            TK.event(id: ids[4], userID: "anon_abc"),
-            TK.event(id: ids[5].uppercased()),
-            TK.event(id: ids[0].replacingOccurrences(of: "-", with: "")),
-        ]
-        let response = await TK.ingest(harness, TK.batch(events))
-        #expect(response.status == 207)
-        let expected =
-            #"{"status":"partial","accepted":2,"rejected":5,"errors":["#
-            + #"{"event_id":"\#(ids[1])","error":"unsupported_schema","message":"Unsupported schema version: 2.0"},"#
-            + #"{"event_id":"\#(ids[2])","error":"invalid_schema","message":"Missing required field: service.name"},"#
-            + #"{"event_id":"\#(ids[3])","error":"invalid_schema","message":"Missing required field: service.version"},"#
-            + #"{"event_id":"\#(ids[4])","error":"invalid_schema","message":"User ID must start with 'client_'"},"#
-            + #"{"event_id":"\#(ids[0])","error":"duplicate","message":"Event already ingested (duplicate event_id: \#(ids[0]))"}]}"#
-        #expect(response.text == expected)
-        let stored = try await TK.rows(harness, "SELECT event_id FROM events ORDER BY id").map { $0["event_id"] }
-        #expect(stored == [.string(ids[0]), .string(ids[5])])
+    @Test(arguments: Storage.allCases)
+    func rulesInOrderWithPartialSuccess(storage: Storage) async throws {
+        try await TK.withHarness(storage) { harness async throws in
+            let ids = (0..<7).map { String(format: "%08x-0000-4000-8000-000000000000", $0) }
+            let events = [
+                TK.event(id: ids[0]),
+                TK.event(id: ids[1], schemaVersion: "2.0", service: #"{"name":"","version":"","language":""}"#, userID: "x"),
+                TK.event(id: ids[2], service: #"{"name":"","version":"","language":""}"#, userID: "x"),
+                TK.event(id: ids[3], service: #"{"name":"n","version":"","language":""}"#, userID: "x"),
+                TK.event(id: ids[4], userID: "anon_abc"),
+                TK.event(id: ids[5].uppercased()),
+                TK.event(id: ids[0].replacingOccurrences(of: "-", with: "")),
+            ]
+            let response = await TK.ingest(harness, TK.batch(events))
+            #expect(response.status == 207)
+            let expected =
+                #"{"status":"partial","accepted":2,"rejected":5,"errors":["#
+                + #"{"event_id":"\#(ids[1])","error":"unsupported_schema","message":"Unsupported schema version: 2.0"},"#
+                + #"{"event_id":"\#(ids[2])","error":"invalid_schema","message":"Missing required field: service.name"},"#
+                + #"{"event_id":"\#(ids[3])","error":"invalid_schema","message":"Missing required field: service.version"},"#
+                + #"{"event_id":"\#(ids[4])","error":"invalid_schema","message":"User ID must start with 'client_'"},"#
+                + #"{"event_id":"\#(ids[0])","error":"duplicate","message":"Event already ingested (duplicate event_id: \#(ids[0]))"}]}"#
+            #expect(response.text == expected)
+            let stored = try await TK.rows(harness, "SELECT event_id FROM events ORDER BY id").map { $0["event_id"] }
+            #expect(stored == [.string(ids[0]), .string(ids[5])])
+        }
     }
 
-    @Test func duplicatesAcrossRequestsInAnyForm() async throws {
-        let harness = try await TK.makeHarness()
-        let id = "0b3f5a8e-2c1d-4e6f-9a7b-1c2d3e4f5a6b"
-        #expect(await TK.ingest(harness, TK.minimalBody).status == 200)
-        for form in [id, id.uppercased(), id.replacingOccurrences(of: "-", with: ""), "{\(id)}", "urn:uuid:\(id)"] {
-            let response = await TK.ingest(harness, TK.batch([TK.event(id: form)]))
-            #expect(response.status == 400)
+    @Test(arguments: Storage.allCases)
+    func duplicatesAcrossRequestsInAnyForm(storage: Storage) async throws {
+        try await TK.withHarness(storage) { harness async throws in
+            let id = "0b3f5a8e-2c1d-4e6f-9a7b-1c2d3e4f5a6b"
+            #expect(await TK.ingest(harness, TK.minimalBody).status == 200)
+            for form in [id, id.uppercased(), id.replacingOccurrences(of: "-", with: ""), "{\(id)}", "urn:uuid:\(id)"] {
+                let response = await TK.ingest(harness, TK.batch([TK.event(id: form)]))
+                #expect(response.status == 400)
+                let expected =
+                    #"{"error":"bad_request","errors":[{"error":"duplicate","event_id":"\#(id)","#
+                    + #""message":"Event already ingested (duplicate event_id: \#(id))"}],"message":"All events rejected"}"#
+                #expect(response.text == expected)
+            }
+            #expect(try await TK.eventCount(harness) == 1)
+        }
+    }
+
+    @Test(arguments: Storage.allCases)
+    func lengthOverflowUsesThePostgreSQLMessageOfTheFirstColumn(storage: Storage) async throws {
+        try await TK.withHarness(storage) { harness async throws in
+            let id = "22222222-2222-4222-8222-222222222222"
+            // service_version (100) comes before user_id (255) and shell (50) in column order.
+            let event = TK.event(
+                id: id,
+                service: #"{"name":"n","version":"\#(String(repeating: "v", count: 101))","language":"l"}"#,
+                userID: "client_" + String(repeating: "u", count: 300),
+                environment: #"{"os":"l","shell":"\#(String(repeating: "s", count: 51))"}"#
+            )
+            let response = await TK.ingest(harness, TK.batch([TK.event(), event]))
+            #expect(response.status == 207)
             let expected =
-                #"{"error":"bad_request","errors":[{"error":"duplicate","event_id":"\#(id)","#
-                + #""message":"Event already ingested (duplicate event_id: \#(id))"}],"message":"All events rejected"}"#
+                #"{"status":"partial","accepted":1,"rejected":1,"errors":[{"event_id":"\#(id)","error":"database_error","#
+                + #""message":"Failed to insert event: error returned from database: value too long for type character varying(100)"}]}"#
             #expect(response.text == expected)
         }
-        #expect(try await TK.eventCount(harness) == 1)
     }
 
-    @Test func lengthOverflowUsesThePostgreSQLMessageOfTheFirstColumn() async throws {
-        let harness = try await TK.makeHarness()
-        let id = "22222222-2222-4222-8222-222222222222"
-        // service_version (100) comes before user_id (255) and shell (50) in column order.
-        let event = TK.event(
-            id: id,
-            service: #"{"name":"n","version":"\#(String(repeating: "v", count: 101))","language":"l"}"#,
-            userID: "client_" + String(repeating: "u", count: 300),
-            environment: #"{"os":"l","shell":"\#(String(repeating: "s", count: 51))"}"#
-        )
-        let response = await TK.ingest(harness, TK.batch([TK.event(), event]))
-        #expect(response.status == 207)
-        let expected =
-            #"{"status":"partial","accepted":1,"rejected":1,"errors":[{"event_id":"\#(id)","error":"database_error","#
-            + #""message":"Failed to insert event: error returned from database: value too long for type character varying(100)"}]}"#
-        #expect(response.text == expected)
-    }
-
-    @Test(arguments: [
-        ("schema_version", 20), ("service.name", 255), ("service.version", 100), ("service.language", 50),
-        ("service.language_version", 50), ("user_id", 255), ("session_id", 255), ("environment.os", 50),
-        ("environment.os_version", 100), ("environment.arch", 50), ("environment.shell", 50), ("event.type", 100),
-        ("event.category", 50), ("metadata.sdk_version", 50),
-    ])
-    func eachLimitCountsCharacters(field: String, limit: Int) async throws {
-        let harness = try await TK.makeHarness()
-        func body(_ length: Int) -> String {
-            let prefix = field == "user_id" ? "client_" : (field == "schema_version" ? "1." : "")
-            let value = TK.quote(prefix + String(repeating: "é", count: length - prefix.count))
-            let service =
-                #"{"name":\#(field == "service.name" ? value : #""n""#),"version":\#(field == "service.version" ? value : #""v""#),"#
-                + #""language":\#(field == "service.language" ? value : #""l""#),"language_version":\#(field == "service.language_version" ? value : "null")}"#
-            let environment =
-                #"{"os":\#(field == "environment.os" ? value : #""l""#),"os_version":\#(field == "environment.os_version" ? value : "null"),"#
-                + #""arch":\#(field == "environment.arch" ? value : "null"),"shell":\#(field == "environment.shell" ? value : "null")}"#
-            let event = #"{"type":\#(field == "event.type" ? value : #""t""#),"category":\#(field == "event.category" ? value : "null"),"data":{}}"#
-            let metadata =
-                #"{"sdk_version":\#(field == "metadata.sdk_version" ? value : #""s""#),"#
-                + #""transmission_timestamp":"2025-01-01T00:00:00Z","batch_size":1,"retry_count":0}"#
-            var text = TK.event(
-                schemaVersion: field == "schema_version" ? "1." + String(repeating: "é", count: length - 2) : "1.0",
-                service: service,
-                userID: field == "user_id" ? "client_" + String(repeating: "é", count: length - 7) : "client_x",
-                environment: environment,
-                event: event,
-                metadata: metadata
-            )
-            if field == "session_id" {
-                text = text.replacingOccurrences(of: #""environment":"#, with: #""session_id":\#(value),"environment":"#)
+    @Test(
+        arguments: Storage.allCases,
+        [
+            ("schema_version", 20), ("service.name", 255), ("service.version", 100), ("service.language", 50),
+            ("service.language_version", 50), ("user_id", 255), ("session_id", 255), ("environment.os", 50),
+            ("environment.os_version", 100), ("environment.arch", 50), ("environment.shell", 50), ("event.type", 100),
+            ("event.category", 50), ("metadata.sdk_version", 50),
+        ]
+    )
+    func eachLimitCountsCharacters(storage: Storage, column: (String, Int)) async throws {
+        let (field, limit) = column
+        try await TK.withHarness(storage) { harness async throws in
+            func body(_ length: Int) -> String {
+                let prefix = field == "user_id" ? "client_" : (field == "schema_version" ? "1." : "")
+                let value = TK.quote(prefix + String(repeating: "é", count: length - prefix.count))
+                let service =
+                    #"{"name":\#(field == "service.name" ? value : #""n""#),"version":\#(field == "service.version" ? value : #""v""#),"#
+                    + #""language":\#(field == "service.language" ? value : #""l""#),"language_version":\#(field == "service.language_version" ? value : "null")}"#
+                let environment =
+                    #"{"os":\#(field == "environment.os" ? value : #""l""#),"os_version":\#(field == "environment.os_version" ? value : "null"),"#
+                    + #""arch":\#(field == "environment.arch" ? value : "null"),"shell":\#(field == "environment.shell" ? value : "null")}"#
+                let event =
+                    #"{"type":\#(field == "event.type" ? value : #""t""#),"category":\#(field == "event.category" ? value : "null"),"data":{}}"#
+                let metadata =
+                    #"{"sdk_version":\#(field == "metadata.sdk_version" ? value : #""s""#),"#
+                    + #""transmission_timestamp":"2025-01-01T00:00:00Z","batch_size":1,"retry_count":0}"#
+                var text = TK.event(
+                    schemaVersion: field == "schema_version" ? "1." + String(repeating: "é", count: length - 2) : "1.0",
+                    service: service,
+                    userID: field == "user_id" ? "client_" + String(repeating: "é", count: length - 7) : "client_x",
+                    environment: environment,
+                    event: event,
+                    metadata: metadata
+                )
+                if field == "session_id" {
+                    text = text.replacingOccurrences(of: #""environment":"#, with: #""session_id":\#(value),"environment":"#)
+                }
+                return TK.batch([text])
             }
-            return TK.batch([text])
+            #expect(await TK.ingest(harness, body(limit)).status == 200, "\(field) at \(limit)")
+            let response = await TK.ingest(harness, body(limit + 1))
+            #expect(response.status == 400, "\(field) at \(limit + 1)")
+            #expect(response.text.contains("value too long for type character varying(\(limit))"), "\(response.text)")
         }
-        #expect(await TK.ingest(harness, body(limit)).status == 200, "\(field) at \(limit)")
-        let response = await TK.ingest(harness, body(limit + 1))
-        #expect(response.status == 400, "\(field) at \(limit + 1)")
-        #expect(response.text.contains("value too long for type character varying(\(limit))"), "\(response.text)")
     }
 
-    @Test(arguments: [
-        (TK.event(userID: "client_\u{0}"), #"invalid byte sequence for encoding \"UTF8\": 0x00"#),
-        (TK.event(event: #"{"type":"t","data":{"k":"a\u0000"}}"#), "unsupported Unicode escape sequence"),
-        (TK.event(event: #"{"type":"t","data":{"k\u0000":1}}"#), "unsupported Unicode escape sequence"),
-    ])
-    func nulCharactersAreDatabaseErrors(event: String, message: String) async throws {
-        let harness = try await TK.makeHarness()
-        let response = await TK.ingest(harness, TK.batch([event]))
-        #expect(response.status == 400)
-        let json = try JSONValue.parse(response.body)
-        let item = json["errors"]?.arrayValue?.first
-        #expect(item?["error"] == "database_error")
-        #expect(
-            item?["message"]?.stringValue
-                == "Failed to insert event: error returned from database: \(message.replacingOccurrences(of: "\\\"", with: "\""))"
-        )
-        #expect(try await TK.eventCount(harness) == 0)
+    @Test(
+        arguments: Storage.allCases,
+        [
+            (TK.event(userID: "client_\u{0}"), #"invalid byte sequence for encoding \"UTF8\": 0x00"#),
+            (TK.event(event: #"{"type":"t","data":{"k":"a\u0000"}}"#), "unsupported Unicode escape sequence"),
+            (TK.event(event: #"{"type":"t","data":{"k\u0000":1}}"#), "unsupported Unicode escape sequence"),
+        ]
+    )
+    func nulCharactersAreDatabaseErrors(storage: Storage, item: (String, String)) async throws {
+        let (event, message) = item
+        try await TK.withHarness(storage) { harness async throws in
+            let response = await TK.ingest(harness, TK.batch([event]))
+            #expect(response.status == 400)
+            let json = try JSONValue.parse(response.body)
+            let item = json["errors"]?.arrayValue?.first
+            #expect(item?["error"] == "database_error")
+            #expect(
+                item?["message"]?.stringValue
+                    == "Failed to insert event: error returned from database: \(message.replacingOccurrences(of: "\\\"", with: "\""))"
+            )
+            #expect(try await TK.eventCount(harness) == 0)
+        }
     }
 
     @Test func databaseErrorsArePerEvent() async throws {

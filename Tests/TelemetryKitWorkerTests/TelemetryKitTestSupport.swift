@@ -1,8 +1,19 @@
 import Flarelet
 import FlareletD1
+import FlareletPostgres
 import FlareletTesting
 import Foundation
-import TelemetryKitWorker
+import Testing
+
+@testable import TelemetryKitWorker
+
+/// The two storage modes of the worker: the binding `DB` as D1 (SQLite) or as Hyperdrive (a real PostgreSQL).
+enum Storage: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case d1
+    case postgres
+
+    var testDescription: String { self.rawValue }
+}
 
 /// Shared setup: an in-memory D1 database with `workers/telemetry-kit/schema.sql`, a test clock and signing helpers.
 enum TK {
@@ -43,17 +54,54 @@ enum TK {
         return WorkerHarness(worker: TelemetryKitWorker(), env: Env(d1Databases: databases, clock: clock))
     }
 
+    /// A harness on `storage`; for PostgreSQL a fresh database with the schema already applied (skipped, with the
+    /// reason printed, where no PostgreSQL server can be started).
+    static func withHarness<T: Sendable>(
+        _ storage: Storage,
+        clock: TestClock = TestClock(),
+        _ body: (WorkerHarness) async throws -> T
+    ) async throws -> T {
+        switch storage {
+        case .d1:
+            return try await body(self.makeHarness(clock: clock))
+        case .postgres:
+            return try await TKPostgres.withPool { pool in
+                let hyperdrive = Hyperdrive.testing(pool)
+                try await TelemetryKitSchema.apply(to: hyperdrive)
+                return try await body(WorkerHarness(worker: TelemetryKitWorker(), env: Env(hyperdrives: ["DB": hyperdrive], clock: clock)))
+            }
+        }
+    }
+
+    /// Rows of `sql` (SQLite syntax with `?` placeholders; numbered for PostgreSQL) from whichever binding `DB` is.
     static func rows(_ harness: WorkerHarness, _ sql: String, _ bindings: D1Value...) async throws -> [JSONObject] {
-        try await harness.env.d1("DB").prepare(sql).bind(bindings).all().results.map(\.object)
+        if let hyperdrive = harness.env.hyperdrives["DB"] {
+            return try await hyperdrive.query(ContractSQL.numberPlaceholders(sql), bindings.map(self.postgres)).results.map(\.object)
+        }
+        return try await harness.env.d1("DB").prepare(sql).bind(bindings).all().results.map(\.object)
     }
 
     static func run(_ harness: WorkerHarness, _ sql: String, _ bindings: D1Value...) async throws {
+        if let hyperdrive = harness.env.hyperdrives["DB"] {
+            _ = try await hyperdrive.query(ContractSQL.numberPlaceholders(sql), bindings.map(self.postgres))
+            return
+        }
         _ = try await harness.env.d1("DB").prepare(sql).bind(bindings).run()
     }
 
+    static func postgres(_ value: D1Value) -> PostgresValue {
+        switch value {
+        case .null: .null
+        case .integer(let number): .integer(number)
+        case .real(let number): .double(number)
+        case .text(let text): .text(text)
+        case .blob(let bytes): .bytes(bytes)
+        }
+    }
+
     static func eventCount(_ harness: WorkerHarness) async throws -> Int64 {
-        let value = try await harness.env.d1("DB").prepare("SELECT COUNT(*) AS n FROM events").first("n")
-        guard case .integer(let n)? = value else { return -1 }
+        let rows = try await self.rows(harness, "SELECT COUNT(*) AS n FROM events")
+        guard case .integer(let n)? = rows.first?["n"] else { return -1 }
         return n
     }
 
@@ -131,4 +179,42 @@ enum TK {
     }
 
     static let vary = "origin, access-control-request-method, access-control-request-headers"
+}
+
+/// A real PostgreSQL for the `.postgres` storage mode.
+enum TKPostgres {
+    static let logger = Logger(label: "telemetry-kit-postgres-test") { _ in SwiftLogNoOpLogHandler() }
+
+    /// The shared throwaway server, or a skip (a failure on CI) with the reason.
+    static func server() async throws -> PostgresTestServer {
+        do {
+            return try await PostgresTestServer.shared()
+        } catch {
+            if PostgresTestServer.isRequired {
+                Issue.record("PostgreSQL is required here (CI=true or FLARELET_REQUIRE_POSTGRES=1) but could not be started: \(error)")
+                throw error
+            }
+            print("◇ Skipping: PostgreSQL unavailable: \(error)")
+            try Test.cancel("PostgreSQL unavailable: \(error)")
+        }
+    }
+
+    static func configuration(_ server: PostgresTestServer, database: String) -> PostgresPoolConfiguration {
+        PostgresPoolConfiguration(
+            host: server.host,
+            port: server.port,
+            user: server.user,
+            password: server.password,
+            database: database,
+            leaseTimeout: .seconds(15),
+            connectTimeout: .seconds(10)
+        )
+    }
+
+    /// A running pool on a fresh database.
+    static func withPool<T: Sendable>(_ body: (PostgresPool) async throws -> T) async throws -> T {
+        let server = try await self.server()
+        let database = try server.createDatabase(prefix: "tk")
+        return try await PostgresPool.withRunning(self.configuration(server, database: database), logger: self.logger, body)
+    }
 }
