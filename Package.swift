@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "FlareletBindings", targets: ["FlareletD1", "FlareletKV"]),
         // This repository's `flarelet`: the host with the seed workers.
         .executable(name: "flarelet", targets: ["SeedHost"]),
+        .executable(name: "flarelet-reliability", targets: ["flarelet-reliability"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -185,6 +186,14 @@ let package = Package(
             name: "JSONBenchmark",
             dependencies: ["FlareletJSON"],
             path: "Benchmarks/JSONBenchmark",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Reliability suite (an executable driving the real `flarelet`; see RELIABILITY.md)
+        .executableTarget(
+            name: "flarelet-reliability",
+            dependencies: ["FlareletD1", "FlareletCrypto", "FlareletTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Reliability",
             swiftSettings: swiftSettings
         ),
 

@@ -34,6 +34,18 @@ struct Dev: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "debug, info, log, warn, error or none.")
     var logLevel: String = "log"
 
+    @Option(name: .customLong("header-timeout"), help: "Seconds a client has to send a whole request head (408 after); default 15.")
+    var headerTimeout: Double = ServerLimits().headerTimeout
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds an idle keep-alive connection stays open after a response; default 5.")
+    var idleTimeout: Double = ServerLimits().idleTimeout
+
+    @Option(
+        name: .customLong("body-memory-limit"),
+        help: "MiB of request bodies held in memory at once across all workers (503 + Retry-After beyond); default 256."
+    )
+    var bodyMemoryLimit: Int = ServerLimits().bodyMemoryBudget / (1024 * 1024)
+
     func validate() throws {
         if let port, !(0...65535).contains(port) {
             throw ValidationError("--port must be between 0 and 65535 (got \(port))")
@@ -43,6 +55,13 @@ struct Dev: AsyncParsableCommand {
         }
         if !["debug", "info", "log", "warn", "error", "none"].contains(self.logLevel) {
             throw ValidationError("--log-level must be one of debug, info, log, warn, error, none")
+        }
+        for (flag, value) in [("--header-timeout", self.headerTimeout), ("--idle-timeout", self.idleTimeout)]
+        where !(value > 0 && value <= 86_400) {
+            throw ValidationError("\(flag) must be a number of seconds greater than 0 and at most 86400 (got \(value))")
+        }
+        guard (1...1_048_576).contains(self.bodyMemoryLimit) else {
+            throw ValidationError("--body-memory-limit must be between 1 and 1048576 MiB (got \(self.bodyMemoryLimit))")
         }
     }
 
@@ -70,7 +89,12 @@ struct Dev: AsyncParsableCommand {
                 persistTo: self.state.persistTo,
                 vars: self.vars,
                 crons: !self.noCrons,
-                testScheduled: self.testScheduled
+                testScheduled: self.testScheduled,
+                limits: ServerLimits(
+                    headerTimeout: self.headerTimeout,
+                    idleTimeout: self.idleTimeout,
+                    bodyMemoryBudget: self.bodyMemoryLimit * 1024 * 1024
+                )
             )
             let session = try DevSession.prepare(options: options, registry: Host.registry, logger: Logger(label: "flarelet"))
             for warning in session.warnings { Console.warn(warning) }

@@ -35,7 +35,8 @@ public final class HostedWorker: Sendable {
         do {
             self.worker = try registry.worker(forMain: main)
         } catch {
-            throw HostError("\(config.configPath): \(error)")
+            let location = config.mainPosition.map { ":\($0.line):\($0.column)" } ?? ""
+            throw HostError("\(config.configPath)\(location): \(error)")
         }
         var crons: [CronExpression] = []
         for entry in config.crons {
