@@ -48,16 +48,17 @@ struct CommandResult {
     var stderr: String
 }
 
-/// Runs `flarelet args…` and waits for it (at most `timeout` seconds).
+/// Runs `flarelet args…` (or another `executable`) and waits for it (at most `timeout` seconds).
 func runFlarelet(
     _ arguments: [String],
+    executable: URL? = nil,
     directory: URL? = nil,
     stdin: String? = nil,
     timeout: Double = 60,
     environment: [String: String] = [:]
 ) throws -> CommandResult {
     let process = Process()
-    process.executableURL = try flareletBinary()
+    process.executableURL = try executable ?? flareletBinary()
     process.arguments = arguments
     if !environment.isEmpty {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
@@ -89,7 +90,9 @@ func runFlarelet(
     }
     if group.wait(timeout: .now() + timeout) == .timedOut {
         process.terminate()
-        throw LiveError("flarelet \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
+        throw LiveError(
+            "\(process.executableURL?.lastPathComponent ?? "flarelet") \(arguments.joined(separator: " ")) did not finish within \(timeout) s"
+        )
     }
     process.waitUntilExit()
     return CommandResult(
@@ -106,10 +109,18 @@ final class LiveServer: @unchecked Sendable {
     private let output: LockedValue<String>
     private let errors: LockedValue<String>
 
-    /// Starts `flarelet dev` with `arguments` and waits for `readyCount` `Ready on` lines.
-    init(_ arguments: [String], readyCount: Int = 1, timeout: Double = 30, environment: [String: String] = [:]) throws {
+    /// Starts `flarelet dev` (or `executable dev`) with `arguments` and waits for `readyCount` `Ready on` lines.
+    init(
+        _ arguments: [String],
+        executable: URL? = nil,
+        directory: URL? = nil,
+        readyCount: Int = 1,
+        timeout: Double = 30,
+        environment: [String: String] = [:]
+    ) throws {
         let process = Process()
-        process.executableURL = try flareletBinary()
+        process.executableURL = try executable ?? flareletBinary()
+        if let directory { process.currentDirectoryURL = directory }
         process.arguments = ["dev"] + arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
