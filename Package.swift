@@ -148,12 +148,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "MinigemWorker", dependencies: ["Flarelet"], path: "workers/minigem/Sources/MinigemWorker", swiftSettings: swiftSettings),
-        .target(name: "CounterWorker", dependencies: ["Flarelet"], path: "examples/counter/Sources/CounterWorker", swiftSettings: swiftSettings),
+        // examples/counter is a package of its own (depending on this one by path); the seed host compiles its worker
+        // once more under another module name, so that `flarelet dev -c examples/counter/wrangler.toml` and the host's
+        // live tests can run it.
+        .target(
+            name: "SeedCounterWorker",
+            dependencies: ["Flarelet"],
+            path: "examples/counter/Sources/CounterWorker",
+            swiftSettings: swiftSettings
+        ),
         // The seed registry and this repository's `flarelet` executable (workers/host/).
         .target(
             name: "SeedWorkers",
             dependencies: [
-                "Flarelet", "VoiceModeWorker", "RuntWorker", "DriftWorker", "CounterWorker", "TelemetryKitWorker", "MinigemWorker",
+                "Flarelet", "VoiceModeWorker", "RuntWorker", "DriftWorker", "SeedCounterWorker", "TelemetryKitWorker", "MinigemWorker",
             ],
             path: "workers/host/Sources/SeedWorkers",
             swiftSettings: swiftSettings

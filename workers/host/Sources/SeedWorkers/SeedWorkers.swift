@@ -1,8 +1,8 @@
-import CounterWorker
 import DriftWorker
 public import FlareletCore
 import MinigemWorker
 import RuntWorker
+import SeedCounterWorker
 import TelemetryKitWorker
 import VoiceModeWorker
 

@@ -1,0 +1,4 @@
+import CounterWorker
+import FlareletHost
+
+await FlareletMain.run(workers: ["counter": { CounterWorker() }])
