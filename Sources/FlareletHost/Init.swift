@@ -69,7 +69,11 @@ struct InitPackage {
                 throw CLIFailure("--flarelet-path \(flareletPath): not a Flarelet checkout (no Package.swift with Sources/FlareletHost there)")
             }
             // A relative path is written relative to the new package, one level below the working directory.
-            let written = flareletPath.hasPrefix("/") ? (flareletPath as NSString).standardizingPath : "../" + flareletPath
+            var relative = flareletPath
+            while relative.count > 1, relative.hasSuffix("/") { relative.removeLast() }
+            let written =
+                flareletPath.hasPrefix("/")
+                ? (flareletPath as NSString).standardizingPath : relative == "." ? ".." : "../" + relative
             self.dependency = #".package(name: "flarelet", path: "\#(Self.escaped(written))")"#
         } else {
             self.dependency = #".package(url: "\#(Self.repositoryURL)", from: "\#(Self.version)")"#

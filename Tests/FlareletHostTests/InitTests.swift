@@ -62,6 +62,14 @@ struct InitTests {
         #expect(byPath.status == 0, "\(byPath.stderr)")
         let pathManifest = try String(contentsOf: directory.url.appendingPathComponent("by_path/Package.swift"), encoding: .utf8)
         #expect(pathManifest.contains(#".package(name: "flarelet", path: "../checkout")"#))
+        // `--flarelet-path .` from inside a checkout (here: a folder shaped like one) is its parent folder.
+        let fake = directory.url.appendingPathComponent("fake")
+        try FileManager.default.createDirectory(at: fake.appendingPathComponent("Sources/FlareletHost"), withIntermediateDirectories: true)
+        try Data().write(to: fake.appendingPathComponent("Package.swift"))
+        let here = try runFlarelet(["init", "here", "--flarelet-path", "./"], directory: fake)
+        #expect(here.status == 0, "\(here.stderr)")
+        let hereManifest = try String(contentsOf: fake.appendingPathComponent("here/Package.swift"), encoding: .utf8)
+        #expect(hereManifest.contains(#".package(name: "flarelet", path: "..")"#))
 
         let root = directory.url.appendingPathComponent("by_path")
         let files = try FileManager.default.subpathsOfDirectory(atPath: root.path).filter { path in
