@@ -14,7 +14,7 @@ extension PostgresTestServer {
         }
     }
 
-    /// A server of the test's own (``start()``; for tests that stop and restart it: call ``stop()`` when done),
+    /// A server of the test's own (``start(tls:)``; for tests that stop and restart it: call ``stop()`` when done),
     /// skipped like ``sharedOrSkip()`` where none can be started.
     public static func startOrSkip() async throws -> PostgresTestServer {
         do {

@@ -1,6 +1,6 @@
 public import FlareletCore
 
-/// A fake ``PostgresDriver`` for unit tests: every statement goes to a closure that answers it (or throws), and is
+/// A fake `PostgresDriver` for unit tests: every statement goes to a closure that answers it (or throws), and is
 /// recorded. For behaviour that depends on PostgreSQL itself, test against a real server (``PostgresTestServer``).
 public final class ScriptedPostgresDriver: PostgresDriver {
     public typealias Answer = @Sendable (_ sql: String, _ bindings: [PostgresValue]) throws(PostgresDriverError) -> PostgresResult

@@ -7,7 +7,7 @@ public import FlareletPostgres
 /// awaited before the call returns so tests can assert on its effects).
 ///
 /// ``withWorker(_:d1:kv:hyperdrive:vars:clock:filePath:_:)`` makes one with fresh in-memory bindings; build one
-/// yourself around any ``Env`` for unusual set-ups (a failing database, two workers on the same bindings).
+/// yourself around any `Env` for unusual set-ups (a failing database, two workers on the same bindings).
 public struct WorkerHarness: Sendable {
     public let worker: any Worker
     public var env: Env
@@ -79,7 +79,7 @@ public struct WorkerHarness: Sendable {
         return try await self.d1(database).prepare(sql).bind(bindings).all().results.map(\.object)
     }
 
-    /// Runs `sql` on the binding `database` (set-up inserts and the like), like ``rows(_:_:database:)``.
+    /// Runs `sql` on the binding `database` (set-up inserts and the like), like ``rows(_:_:database:)-(_,[D1Value],_)``.
     public func execute(_ sql: String, _ bindings: D1Value..., database: String = "DB") async throws {
         _ = try await self.rows(sql, bindings, database: database)
     }
