@@ -1,3 +1,5 @@
+public import CoreMetrics
+import FlareletAssets
 import FlareletConfig
 public import FlareletCore
 import FlareletCron
@@ -63,6 +65,8 @@ struct WorkerResponder: HTTPResponder {
     let maxBodySize = 100 * 1024 * 1024
 
     func respond(to request: Request, context: DevRequestContext) async throws -> Response {
+        let monitor = self.router.hosted.monitor
+        let start = monitor.now()
         // Header values reach the worker one character per byte (Fetch's isomorphic decoding): a value sent as
         // UTF-8 `ünïcode` reads `Ã¼nÃ¯code`, as in workerd.
         var headers = Headers()
@@ -81,6 +85,7 @@ struct WorkerResponder: HTTPResponder {
         do {
             body = try await request.body.collect(upTo: self.maxBodySize)
         } catch {
+            monitor.recordRequest(method: request.method.rawValue, status: 413, since: start)
             return Self.convert(.text("Request entity too large", status: 413))
         }
         let host = request.head.authority ?? headers["Host"] ?? self.displayHost
@@ -94,6 +99,7 @@ struct WorkerResponder: HTTPResponder {
         // The server speaks HTTP/1.1 only.
         workerRequest.setPlaceholderCF(clientAcceptEncoding: clientAcceptEncoding, httpProtocol: "HTTP/1.1")
         let response = await self.router.handle(workerRequest)
+        monitor.recordRequest(method: workerRequest.method, status: response.status, since: start)
         return Self.convert(response)
     }
 
@@ -121,6 +127,30 @@ struct StoreCloser: Service {
         for worker in self.workers {
             await worker.drain(timeout: 10)
             worker.close()
+        }
+    }
+}
+
+/// Reads each `[assets]` directory again every second, so edits are served without a restart.
+struct AssetsWatcher: Service {
+    let assets: AssetServer
+    let logger: Logger
+
+    func run() async throws {
+        var failing = false
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: 1_000_000_000) }
+            } catch {
+                return
+            }
+            do {
+                try self.assets.rescan()
+                failing = false
+            } catch {
+                if !failing { self.logger.warning("\(error)") }
+                failing = true
+            }
         }
     }
 }
@@ -164,7 +194,8 @@ public struct DevSession: Sendable {
         options: DevOptions,
         registry: WorkerRegistry,
         clock: any WorkerClock = SystemClock(),
-        logger: Logger
+        logger: Logger,
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance
     ) throws -> DevSession {
         var endpoints: [Endpoint] = []
         var warnings: [String] = []
@@ -173,7 +204,8 @@ public struct DevSession: Sendable {
             for (index, path) in options.configPaths.enumerated() {
                 let config = try WranglerConfig.load(path: path, env: options.envName, cliVars: options.vars, persistTo: options.persistTo)
                 warnings += config.warnings
-                let hosted = try HostedWorker(config: config, registry: registry, clock: clock, logger: logger)
+                let hosted = try HostedWorker(config: config, registry: registry, clock: clock, logger: logger, metrics: metrics)
+                warnings += hosted.assets?.warnings ?? []
                 let ip = options.ip ?? config.dev.ip
                 let bindHost = ip == "localhost" ? "127.0.0.1" : ip
                 // --port wins (consecutive ports for several configs), then `[dev] port`, then 8787-8797 / any.
@@ -210,7 +242,13 @@ public struct DevSession: Sendable {
     }
 
     /// Serves until SIGINT/SIGTERM; calls `onReady` with each worker's URL once it listens.
-    public func run(onReady: @escaping @Sendable (_ worker: String, _ url: String) -> Void) async throws {
+    /// - Parameters:
+    ///   - extraServices: more services to run in the same group (the dashboard); they stop first.
+    ///   - onReady: called with each worker's name and URL once it listens.
+    public func run(
+        extraServices: [any Service] = [],
+        onReady: @escaping @Sendable (_ worker: String, _ url: String) -> Void
+    ) async throws {
         // Graceful shutdown runs in reverse order: the HTTP servers and schedulers stop first, then the stores drain
         // and close, and the Hyperdrive pools (first in the list) close last, after the work that uses them.
         var services: [any Service] = self.endpoints.flatMap(\.hosted.services)
@@ -240,6 +278,9 @@ public struct DevSession: Sendable {
                 logger: self.logger
             )
             services.append(app)
+            if let assets = endpoint.hosted.assets {
+                services.append(AssetsWatcher(assets: assets, logger: endpoint.hosted.env.logger))
+            }
             if self.options.crons, !endpoint.hosted.crons.isEmpty {
                 let hosted = endpoint.hosted
                 services.append(
@@ -249,6 +290,7 @@ public struct DevSession: Sendable {
                 )
             }
         }
+        services += extraServices
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },
