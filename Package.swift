@@ -136,10 +136,11 @@ let package = Package(
         .target(
             name: "FlareletDashboard",
             dependencies: [
-                "FlareletServer", "FlareletCore", "FlareletJSON",
+                "FlareletServer", "FlareletCore", "FlareletJSON", "FlareletConfig", "FlareletCron", "FlareletAssets",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

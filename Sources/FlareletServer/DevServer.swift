@@ -304,9 +304,9 @@ public struct DevSession: Sendable {
 }
 
 /// Port selection of platform.md 7.8.
-enum PortChooser {
+public enum PortChooser {
     /// An explicitly requested port: it must be free.
-    static func explicit(_ port: Int, host: String, taken: Set<Int>) throws -> Int {
+    public static func explicit(_ port: Int, host: String, taken: Set<Int>) throws -> Int {
         guard (0...65535).contains(port) else {
             throw HostError("invalid port \(port): ports are 0-65535")
         }
@@ -326,7 +326,7 @@ enum PortChooser {
     }
 
     /// Whether a TCP socket can bind `host:port` right now.
-    static func isFree(_ port: Int, host: String) -> Bool {
+    public static func isFree(_ port: Int, host: String) -> Bool {
         let fd = socket(host.contains(":") ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
