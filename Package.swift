@@ -152,6 +152,8 @@ let package = Package(
             dependencies: [
                 "FlareletServer", "FlareletDashboard", "FlareletWorkers", "FlareletTesting", "FlareletJavaScript", "RuntWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

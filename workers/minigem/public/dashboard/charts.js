@@ -37,45 +37,54 @@ const Charts = (() => {
     container.appendChild(box);
   }
 
-  // A "nice" upper bound for an axis: 1, 2 or 5 times a power of ten.
-  function niceMax(value) {
-    if (value <= 0) return 1;
-    const power = Math.pow(10, Math.floor(Math.log10(value)));
-    for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
-    return 10 * power;
+  // Axis scale for counts: a step of 1, 2 or 5 times a power of ten (at least 1) and a top that is a multiple of it.
+  function scale(value, ticks) {
+    const raw = Math.max(1, value) / ticks;
+    const power = Math.pow(10, Math.floor(Math.log10(raw)));
+    let step = 10 * power;
+    for (const factor of [1, 2, 5]) {
+      if (factor * power >= raw) {
+        step = factor * power;
+        break;
+      }
+    }
+    step = Math.max(1, step);
+    return { max: Math.max(step, Math.ceil(Math.max(1, value) / step) * step), step };
   }
 
   function formatNumber(value) {
     return new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 }).format(value);
   }
 
-  function axes(root, box, max, ticks) {
-    for (let i = 0; i <= ticks; i++) {
-      const y = box.top + box.height - (box.height * i) / ticks;
+  function axes(root, box, axis) {
+    for (let value = 0; value <= axis.max; value += axis.step) {
+      const y = box.top + box.height - (box.height * value) / axis.max;
       root.appendChild(el("line", { x1: box.left, x2: box.left + box.width, y1: y, y2: y, class: "grid-line" }));
-      root.appendChild(el("text", { x: box.left - 6, y: y + 4, "text-anchor": "end" }, formatNumber((max * i) / ticks)));
+      root.appendChild(el("text", { x: box.left - 6, y: y + 4, "text-anchor": "end" }, formatNumber(value)));
     }
   }
 
-  function xLabels(root, box, labels, positionOf) {
-    const every = Math.max(1, Math.ceil(labels.length / 12));
+  function xLabels(root, box, labels, positionOf, room) {
+    const every = Math.max(1, Math.ceil(labels.length / Math.max(2, Math.floor(box.width / room))));
     labels.forEach((label, index) => {
-      if (index % every !== 0 && index !== labels.length - 1) return;
-      root.appendChild(el("text", { x: positionOf(index), y: box.top + box.height + 16, "text-anchor": "middle" }, label));
+      if (index % every !== 0) return;
+      const anchor = index === 0 && labels.length > 1 ? "start" : index === labels.length - 1 && labels.length > 1 ? "end" : "middle";
+      root.appendChild(el("text", { x: positionOf(index), y: box.top + box.height + 18, "text-anchor": anchor }, label));
     });
   }
 
   // series: [{label, data:[numbers], color?}] over shared labels.
-  function line(container, labels, series) {
+  function line(container, labels, series, options) {
     if (!labels.length || !series.length) return empty(container);
-    const width = 720, height = 260;
-    const box = { left: 48, top: 12, width: width - 64, height: height - 44 };
-    const max = niceMax(Math.max(1, ...series.flatMap((s) => s.data)));
+    const width = (options && options.width) || 420, height = (options && options.height) || 240;
+    const box = { left: 40, top: 10, width: width - 52, height: height - 40 };
+    const axis = scale(Math.max(...series.flatMap((s) => s.data)), 4);
+    const max = axis.max;
     const root = svg(width, height);
-    axes(root, box, max, 4);
+    axes(root, box, axis);
     const x = (i) => box.left + (labels.length === 1 ? box.width / 2 : (box.width * i) / (labels.length - 1));
     const y = (v) => box.top + box.height - (box.height * v) / max;
-    xLabels(root, box, labels, x);
+    xLabels(root, box, labels, x, Math.max(28, labels[0].length * 8));
     series.forEach((entry, index) => {
       const color = entry.color || PALETTE[index % PALETTE.length];
       const points = entry.data.map((value, i) => `${x(i).toFixed(1)},${y(value).toFixed(1)}`).join(" ");
@@ -97,11 +106,12 @@ const Charts = (() => {
   // Vertical bars: labels and values of the same length.
   function bar(container, labels, values, color) {
     if (!labels.length || values.every((v) => !v)) return empty(container);
-    const width = 520, height = 240;
-    const box = { left: 48, top: 12, width: width - 60, height: height - 44 };
-    const max = niceMax(Math.max(...values));
+    const width = 420, height = 230;
+    const box = { left: 40, top: 10, width: width - 48, height: height - 40 };
+    const axis = scale(Math.max(...values), 4);
+    const max = axis.max;
     const root = svg(width, height);
-    axes(root, box, max, 4);
+    axes(root, box, axis);
     const slot = box.width / labels.length;
     values.forEach((value, i) => {
       const h = (box.height * value) / max;
@@ -112,21 +122,21 @@ const Charts = (() => {
       rect.appendChild(el("title", {}, `${labels[i]}: ${formatNumber(value)}`));
       root.appendChild(rect);
     });
-    xLabels(root, box, labels, (i) => box.left + i * slot + slot / 2);
+    xLabels(root, box, labels, (i) => box.left + i * slot + slot / 2, Math.max(24, Math.max(...labels.map((l) => l.length)) * 6.5));
     container.replaceChildren(root);
   }
 
   // Horizontal bars for long labels (versions, exception hashes), largest first as given.
   function hbar(container, labels, values, color) {
     if (!labels.length) return empty(container);
-    const rowHeight = 24, labelWidth = 170, width = 520;
+    const rowHeight = 24, labelWidth = 150, width = 420;
     const height = labels.length * rowHeight + 8;
     const max = Math.max(1, ...values);
     const root = svg(width, height);
     labels.forEach((label, i) => {
       const y = 4 + i * rowHeight;
-      const w = ((width - labelWidth - 60) * values[i]) / max;
-      const shown = label.length > 24 ? label.slice(0, 23) + "…" : label;
+      const w = ((width - labelWidth - 50) * values[i]) / max;
+      const shown = label.length > 22 ? label.slice(0, 21) + "…" : label;
       root.appendChild(el("text", { x: labelWidth - 8, y: y + 15, "text-anchor": "end" }, shown));
       const rect = el("rect", { x: labelWidth, y: y + 3, width: Math.max(1, w), height: rowHeight - 8, rx: 3, fill: color || PALETTE[0], "data-label": label, "data-value": values[i] });
       rect.appendChild(el("title", {}, `${label}: ${formatNumber(values[i])}`));

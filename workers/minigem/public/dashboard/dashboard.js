@@ -62,6 +62,15 @@
     return { labels: labels.slice(first, last + 1), series: series.map((s) => ({ ...s, data: s.data.slice(first, last + 1) })) };
   }
 
+  // "10000-30000ms" → "10–30 s", "≥120000ms" → "≥120 s".
+  function shortDuration(label) {
+    const seconds = (ms) => String(Number(ms) / 1000);
+    const range = /^(\d+)-(\d+)ms$/.exec(label);
+    if (range) return `${seconds(range[1])}–${seconds(range[2])} s`;
+    const open = /^≥(\d+)ms$/.exec(label);
+    return open ? `≥${seconds(open[1])} s` : label;
+  }
+
   function render(stats) {
     $("subtitle").textContent = `Last ${stats.windowDays ?? 7} days`;
     const exitCodes = stats.exitCodes || {};
@@ -85,7 +94,7 @@
     const days = Object.keys(outcomesByDay).sort();
     Charts.line($("chart-daily-outcomes"), days, OUTCOMES.map((o) => ({
       label: o.label, color: o.color, data: days.map((day) => (outcomesByDay[day] || {})[o.code] || 0),
-    })));
+    })), { width: 1100, height: 280 });
     Charts.doughnut($("chart-exit-codes"), OUTCOMES.map((o) => ({ label: o.label, color: o.color, value: exitCodes[o.code] || 0 })));
     sessionList($("list-success"), stats.sessions && stats.sessions.successTop);
     sessionList($("list-frustrated"), stats.sessions && stats.sessions.frustratedTop);
@@ -97,13 +106,13 @@
 
     const dailyOs = stats.dailyOs || { labels: [], series: [] };
     const trimmed = trimDays(dailyOs.labels || [], (dailyOs.series || []).map((s) => ({ label: s.key, data: s.data })));
-    Charts.line($("chart-daily-os"), trimmed.labels, trimmed.series);
+    Charts.line($("chart-daily-os"), trimmed.labels, trimmed.series, { width: 1100, height: 280 });
 
     const hours = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, "0"));
     Charts.line($("chart-hourly"), hours, [{ label: "Events", data: stats.hourly || new Array(24).fill(0) }]);
     Charts.bar($("chart-weekday"), WEEKDAYS, stats.dow || new Array(7).fill(0));
     const hist = (stats.durations && stats.durations.hist) || { labels: [], values: [] };
-    Charts.bar($("chart-durations"), hist.labels, hist.values, "#1aa3b8");
+    Charts.bar($("chart-durations"), hist.labels.map(shortDuration), hist.values, "#1aa3b8");
     const outputs = entries(stats.outputBuckets);
     Charts.bar($("chart-output"), outputs.map((e) => e[0]), outputs.map((e) => e[1]), "#7a62c9");
     const vscode = entries(stats.byVscode, 10);
