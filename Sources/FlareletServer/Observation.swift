@@ -9,8 +9,8 @@ enum InvocationContext {
     @TaskLocal static var id: UInt64 = 0
 }
 
-/// The worker's log handler: writes through the dev log handler and keeps each line for the invocation it belongs to
-/// (nothing is kept outside invocations, and nothing more is formatted than the line itself).
+/// The worker's log handler: writes through the dev log handler and keeps each line the worker writes for the
+/// invocation it belongs to (nothing is kept outside invocations, and nothing more is formatted than the line itself).
 struct CapturingLogHandler: LogHandler {
     var base: any LogHandler
     let monitor: WorkerMonitor
@@ -39,6 +39,10 @@ struct CapturingLogHandler: LogHandler {
         self.base.log(event: event)
         let id = InvocationContext.id
         guard id != 0 else { return }
+        // The host's own lines (uncaught errors, hints) are not the worker's console output; errors reach the event
+        // as `exceptions`.
+        let source = event.source
+        if source == "FlareletCore" || source == "FlareletServer" { return }
         let level =
             switch event.level {
             case .trace, .debug: "debug"
