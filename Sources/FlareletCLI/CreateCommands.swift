@@ -27,7 +27,8 @@ enum CreatedResource {
         var result = ""
         for character in name {
             let mapped: Character? =
-                character == " " || character == "-" ? "_" : (character.isASCII && (character.isLetter || character.isNumber || character == "_") ? character : nil)
+                character == " " || character == "-"
+                ? "_" : (character.isASCII && (character.isLetter || character.isNumber || character == "_") ? character : nil)
             guard let mapped else { continue }
             if mapped == "_" && result.hasSuffix("_") { continue }
             result.append(mapped)

@@ -1,8 +1,8 @@
 import ArgumentParser
 import CoreMetrics
-import FlareletDashboard
 import FlareletConfig
 import FlareletCore
+import FlareletDashboard
 import FlareletServer
 import FlareletWorkers
 import Foundation

@@ -1,5 +1,5 @@
-public import FlareletCore
 import FlareletAssets
+public import FlareletCore
 import FlareletJSON
 import FlareletJavaScript
 import Foundation

@@ -54,7 +54,10 @@ extension HostedWorker {
             )
             do {
                 let names = try await database.query(
-                    D1Query(sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name")
+                    D1Query(
+                        sql:
+                            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name"
+                    )
                 )
                 for row in names.rows {
                     guard case .text(let name) = row.first else { continue }

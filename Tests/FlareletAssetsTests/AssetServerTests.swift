@@ -178,10 +178,12 @@ struct AssetResponseTests {
         #expect(server.answer(get("/missing", method: "POST"), notFound: .none) == nil)
     }
 
-    @Test(arguments: [("style.css", "text/css; charset=utf-8"), ("app.js", "text/javascript; charset=utf-8"),
+    @Test(arguments: [
+        ("style.css", "text/css; charset=utf-8"), ("app.js", "text/javascript; charset=utf-8"),
         ("m.mjs", "text/javascript; charset=utf-8"), ("a.txt", "text/plain; charset=utf-8"), ("i.svg", "image/svg+xml"),
         ("p.png", "image/png"), ("w.wasm", "application/wasm"), ("x.html", "text/html; charset=utf-8"),
-        ("d.json", "application/json")])
+        ("d.json", "application/json"),
+    ])
     func contentTypes(_ entry: (String, String)) {
         #expect(ContentType.forFile(entry.0) == entry.1)
     }

@@ -147,7 +147,10 @@ struct AssetsConfigTests {
                 '/\(String(repeating: "x", count: 100))': all rules must be less than 100 characters in length
                 """
         )
-        #expect(AssetsConfig.routeRuleProblems(Array(repeating: "/a", count: 101))?.hasPrefix("Too many `run_worker_first` rules were provided; 101") == true)
+        #expect(
+            AssetsConfig.routeRuleProblems(Array(repeating: "/a", count: 101))?.hasPrefix("Too many `run_worker_first` rules were provided; 101")
+                == true
+        )
         #expect(AssetsConfig.routeRuleProblems(["/api/*", "!/api/docs/*"]) == nil)
     }
 }
