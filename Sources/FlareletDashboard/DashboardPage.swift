@@ -45,10 +45,13 @@ enum DashboardPage {
         .card { border: 1px solid var(--line); border-radius: 10px; padding: 0.6rem 0.8rem; }
         .card .label { font-size: 0.75rem; color: var(--soft); }
         .card .value { font-size: 1.35rem; font-weight: 700; font-variant-numeric: tabular-nums; }
+        .chart { position: relative; }
         .chart svg { width: 100%; height: 90px; display: block; }
+        .chart .peak { position: absolute; top: 0; left: 0.3rem; font-size: 0.7rem; color: var(--soft); }
         .columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 1rem; }
         table { border-collapse: collapse; width: 100%; font-size: 0.85rem; }
-        td, th { text-align: left; padding: 0.25rem 0.4rem; border-bottom: 1px solid var(--line); font-variant-numeric: tabular-nums; }
+        td, th { text-align: left; padding: 0.25rem 0.4rem; border-bottom: 1px solid var(--line); font-variant-numeric: tabular-nums;
+          white-space: nowrap; }
         th { color: var(--soft); font-weight: 600; }
         .status { display: inline-block; padding: 0.1rem 0.45rem; border-radius: 6px; margin: 0 0.3rem 0.3rem 0; font-size: 0.8rem;
           border: 1px solid var(--line); }
@@ -118,7 +121,7 @@ enum DashboardPage {
             const title = document.createElementNS(ns, "title");
             title.textContent = `peak ${max} requests/s in the last 5 minutes`;
             svg.append(area, line, bad, title);
-            return h("div", { class: "chart" }, svg);
+            return h("div", { class: "chart" }, h("span", { class: "peak" }, `peak ${max}/s`), svg);
           }
 
           function table(headers, rows) {

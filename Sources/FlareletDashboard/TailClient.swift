@@ -64,9 +64,11 @@ public enum TailClient {
             }
         } catch {
             if !connected.value {
+                let text = "\(error)"
+                let reason = text.contains("Connection refused") ? "connection refused" : text
                 throw Failure(
-                    "Could not connect to flarelet dev on \(host):\(port) (\(error)); is `flarelet dev` running? "
-                        + "Its dashboard port is set with --dashboard-port (default 8786)."
+                    "Could not connect to flarelet dev on \(host):\(port): \(reason) (is `flarelet dev` running? "
+                        + "Give its dashboard port with --dashboard-port; the default is 8786.)"
                 )
             }
             throw error

@@ -435,6 +435,17 @@ struct DashboardLiveTests {
         let localShot = screenshots + "/local-dashboard.png"
         try Chromium.screenshot(dashboard + "/", to: localShot, profile: profile, height: 1600)
         print("screenshot: \(localShot)")
+
+        // Without a database /stats answers 503, and the page says so.
+        let project = try TemporaryDirectory()
+        let assets = repoRoot.appendingPathComponent("workers/minigem/public").path
+        try "name = \"minigem-no-db\"\nmain = \"minigem\"\n[assets]\ndirectory = \"\(assets)\"\n"
+            .write(toFile: project.path + "/wrangler.toml", atomically: true, encoding: .utf8)
+        let bare = try LiveServer(["-c", project.path + "/wrangler.toml", "--port", "0", "--no-crons", "--no-dashboard"])
+        defer { bare.stop() }
+        #expect(try await httpRequest("GET", bare.url + "/stats").status == 503)
+        let failed = try Chromium.dumpDOM(bare.url + "/dashboard/", profile: profile)
+        #expect(failed.contains(">Failed to load stats (503)</p>"), "\(failed.prefix(3000))")
     }
 }
 
