@@ -49,9 +49,10 @@ enum DashboardPage {
         .chart svg { width: 100%; height: 90px; display: block; }
         .chart .peak { position: absolute; top: 0; left: 0.3rem; font-size: 0.7rem; color: var(--soft); }
         .columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 1rem; }
+        .columns > div { min-width: 0; overflow-x: auto; }
         table { border-collapse: collapse; width: 100%; font-size: 0.85rem; }
-        td, th { text-align: left; padding: 0.25rem 0.4rem; border-bottom: 1px solid var(--line); font-variant-numeric: tabular-nums;
-          white-space: nowrap; }
+        td, th { text-align: left; padding: 0.25rem 0.4rem; border-bottom: 1px solid var(--line); font-variant-numeric: tabular-nums; }
+        th, td:first-child { white-space: nowrap; }
         th { color: var(--soft); font-weight: 600; }
         .status { display: inline-block; padding: 0.1rem 0.45rem; border-radius: 6px; margin: 0 0.3rem 0.3rem 0; font-size: 0.8rem;
           border: 1px solid var(--line); }
@@ -82,7 +83,11 @@ enum DashboardPage {
             }
             return node;
           }
-          const time = (ms) => ms === null || ms === undefined ? "–" : new Date(ms).toLocaleString();
+          const time = (ms) => {
+            if (ms === null || ms === undefined) return "–";
+            const date = new Date(ms);
+            return date.toDateString() === new Date().toDateString() ? date.toLocaleTimeString() : date.toLocaleString();
+          };
           const ms = (value) => value === null || value === undefined ? "–" : `${number.format(value)} ms`;
           function bytes(value) {
             const units = ["B", "KiB", "MiB", "GiB"];
