@@ -216,7 +216,10 @@ let package = Package(
         ),
         .testTarget(
             name: "FlareletCLITests",
-            dependencies: ["FlareletCLI", "FlareletTesting", "FlareletD1", "FlareletKV", "FlareletCrypto", "FlareletJSON"],
+            dependencies: [
+                "FlareletCLI", "FlareletTesting", "FlareletD1", "FlareletKV", "FlareletCrypto", "FlareletJSON",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,6 +1,8 @@
 import FlareletCore
 import FlareletJSON
 import Foundation
+import HummingbirdWSClient
+import Logging
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -91,6 +93,16 @@ final class BackgroundProcess: @unchecked Sendable {
     }
 
     deinit { self.stop() }
+}
+
+/// Polls `condition` every 50 ms for at most `seconds`.
+func poll(seconds: Double, until condition: () -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        try? await Task.sleep(nanoseconds: 50_000_000)
+    }
+    return condition()
 }
 
 /// A TCP port nothing listens on right now.
@@ -346,6 +358,101 @@ struct DashboardLiveTests {
         #expect(lines.count == 2)
         #expect(lines.last?.hasPrefix("OPTIONS http://127.0.0.1:") == true)
         #expect(lines.last?.contains("/telemetry - Ok @ ") == true)
+    }
+
+    @Test func snapshotAndLiveSocketShowTrafficStorageCronsAndErrors() async throws {
+        let state = try TemporaryDirectory()
+        try await applySchema(repoRoot.appendingPathComponent("schema.sql").path, toDatabaseAt: state.path + "/d1/voicemode-telemetry.sqlite")
+        let server = try LiveServer(["-c", Self.voicemode, "--port", "0", "--persist-to", state.path])
+        defer { server.stop() }
+        let dashboard = try #require(server.dashboardURL)
+        let page = try await httpRequest("GET", dashboard + "/")
+        #expect(page.status == 200)
+        #expect(page.headers["content-type"] == "text/html; charset=utf-8")
+        #expect(!page.body.contains("https://"), "the page loads nothing from elsewhere")
+
+        // The live socket sends a snapshot at once and a fresh one every second.
+        let live = LockedValue<[JSONValue]>([])
+        let socket = Task {
+            try await WebSocketClient.connect(
+                url: dashboard.replacingOccurrences(of: "http://", with: "ws://") + "/api/live",
+                logger: Logger(label: "test")
+            ) {
+                inbound,
+                _,
+                _ in
+                for try await message in inbound.messages(maxSize: 16 << 20) {
+                    if case .text(let text) = message, let value = try? JSONValue.parse(text) {
+                        live.withLock { $0.append(value) }
+                    }
+                }
+            }
+        }
+        defer { socket.cancel() }
+        func liveRequests() -> Double? { live.withLock { $0.last?["workers"]?.arrayValue?.first?["totalRequests"]?.doubleValue } }
+        #expect(await poll(seconds: 20) { liveRequests() == 0 }, "no snapshot on /api/live")
+
+        let body = """
+            {"event_id":"\(UUID().uuidString)","telemetry_id":"\(UUID().uuidString.lowercased())",\
+            "timestamp":"\(Date().addingTimeInterval(-60).isoString)","environment":{"os":"Linux","version":"1.0"},"usage":{"total_sessions":1}}
+            """
+        #expect(try await httpRequest("POST", server.url + "/telemetry", body: body).status == 200)
+        #expect(try await httpRequest("POST", server.url + "/telemetry", body: "{}").status == 400)
+        #expect(try await httpRequest("POST", server.url + "/telemetry", body: "not json").status == 500)
+        #expect(await poll(seconds: 20) { liveRequests() == 3 }, "the live socket did not show the requests: \(String(describing: liveRequests()))")
+        #expect(try await httpRequest("GET", server.url + "/cdn-cgi/handler/scheduled?cron=0+2+*+*+*").status == 200)
+
+        // Storage figures are read again at most every 3 seconds: wait for the fresh ones.
+        var snapshot = JSONValue.null
+        let deadline = Date().addingTimeInterval(20)
+        repeat {
+            snapshot = try JSONValue.parse(try await httpRequest("GET", dashboard + "/api/snapshot").body)
+            let worker = snapshot["workers"]?.arrayValue?.first
+            if worker?["kv"]?.arrayValue?.first?["keys"] == .number(2) && worker?["d1"]?.arrayValue?.first?["tables"] != nil,
+                worker?["d1"]?.arrayValue?.first?["tables"]?.arrayValue?.first?["rows"] == .number(1)
+            {
+                break
+            }
+            try await Task.sleep(nanoseconds: 200_000_000)
+        } while Date() < deadline
+        let worker = try #require(snapshot["workers"]?.arrayValue?.first)
+        #expect(worker["name"] == "voicemode-telemetry")
+        #expect(worker["url"] == .string(server.url.replacingOccurrences(of: "127.0.0.1", with: "localhost")))
+        #expect(worker["totalRequests"] == .number(4))
+        #expect(worker["statusCounts"] == .object(["200": .number(2), "400": .number(1), "500": .number(1)] as JSONObject))
+        #expect(worker["requestsPerSecond"]?.arrayValue?.count == 300)
+        #expect(worker["requestsPerSecond"]?.arrayValue?.compactMap { $0.doubleValue }.reduce(0, +) == 4)
+        #expect((worker["p50Ms"]?.doubleValue ?? 0) > 0)
+        #expect((worker["p99Ms"]?.doubleValue ?? 0) >= (worker["p50Ms"]?.doubleValue ?? 0))
+        // The 500 with the worker's log line of that request.
+        let errors = try #require(worker["errors"]?.arrayValue)
+        #expect(errors.count == 1)
+        #expect(errors.first?["event"]?["response"]?["status"] == .number(500))
+        let logs = errors.first?["logs"]?.arrayValue ?? JSONArray([])
+        #expect(logs.count == 1)
+        #expect(logs.first?["level"] == "error")
+        #expect(logs.first?["message"]?.arrayValue?.first?.stringValue?.hasPrefix("Error processing telemetry: ") == true)
+        // Storage: one stored event; two rate-limit counters (rate:id:… and rate:ip:…).
+        let d1 = try #require(worker["d1"]?.arrayValue?.first)
+        #expect(d1["binding"] == "DB")
+        #expect(d1["database"] == "voicemode-telemetry")
+        #expect(d1["tables"] == .array([.object(["name": "events", "rows": .number(1)] as JSONObject)]))
+        let size = try #require(d1["sizeBytes"]?.doubleValue)
+        let onDisk = try FileManager.default.attributesOfItem(atPath: state.path + "/d1/voicemode-telemetry.sqlite")[.size] as? Int
+        #expect(size >= Double(onDisk ?? 0) && size > 0)
+        #expect(worker["kv"]?.arrayValue?.first?["binding"] == "KV")
+        #expect(worker["kv"]?.arrayValue?.first?["keys"] == .number(2))
+        // The cron: its run just now, and the next 02:00 UTC.
+        let cron = try #require(worker["crons"]?.arrayValue?.first)
+        #expect(cron["cron"] == "0 2 * * *")
+        #expect(cron["outcome"] == "ok")
+        #expect(cron["runs"] == .number(1))
+        let lastRun = try #require(cron["lastRun"]?.doubleValue)
+        #expect(abs(lastRun - Double(Date().epochMilliseconds)) < 60_000)
+        let nextRun = try #require(cron["nextRun"]?.doubleValue)
+        let day = 86_400_000.0
+        let generated = try #require(snapshot["generatedAt"]?.doubleValue)
+        #expect(nextRun.truncatingRemainder(dividingBy: day) == 2 * 3_600_000 && nextRun > generated && nextRun <= generated + day)
     }
 
     @Test func minigemDashboardIsServedFromItsAssets() async throws {
