@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Flarelet", targets: ["Flarelet"]),
         .library(name: "FlareletTesting", targets: ["FlareletTesting"]),
         .executable(name: "flarelet", targets: ["flarelet"]),
+        .executable(name: "flarelet-reliability", targets: ["flarelet-reliability"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -177,6 +178,14 @@ let package = Package(
             name: "JSONBenchmark",
             dependencies: ["FlareletJSON"],
             path: "Benchmarks/JSONBenchmark",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Reliability suite (an executable driving the real `flarelet`; see RELIABILITY.md)
+        .executableTarget(
+            name: "flarelet-reliability",
+            dependencies: ["FlareletD1", "FlareletCrypto", "FlareletTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Reliability",
             swiftSettings: swiftSettings
         ),
 

@@ -57,7 +57,7 @@ final class Bench {
         if selected.contains("voicemode-direct") {
             let (rate, p99) = try await Direct.voiceMode(
                 root: self.options.root,
-                state: self.scratch + "/direct",
+                state: (ProcessInfo.processInfo.environment["FLARELET_BENCH_DIRECT_STATE"] ?? self.scratch) + "/direct",
                 connections: self.options.connections,
                 seconds: self.options.duration,
                 salt: self.salt

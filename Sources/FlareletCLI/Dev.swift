@@ -48,6 +48,18 @@ struct Dev: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "debug, info, log, warn, error or none.")
     var logLevel: String = "log"
 
+    @Option(name: .customLong("header-timeout"), help: "Seconds a client has to send a whole request head (408 after); default 15.")
+    var headerTimeout: Double = ServerLimits().headerTimeout
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds an idle keep-alive connection stays open after a response; default 5.")
+    var idleTimeout: Double = ServerLimits().idleTimeout
+
+    @Option(
+        name: .customLong("body-memory-limit"),
+        help: "MiB of request bodies held in memory at once across all workers (503 + Retry-After beyond); default 256."
+    )
+    var bodyMemoryLimit: Int = ServerLimits().bodyMemoryBudget / (1024 * 1024)
+
     @Option(
         name: .customLong("dashboard-port"),
         help: "Port of the local dashboard, /metrics and the tail websocket (default 8786, else any free port; 0 = any free port)."
@@ -72,6 +84,13 @@ struct Dev: AsyncParsableCommand {
         }
         if !["debug", "info", "log", "warn", "error", "none"].contains(self.logLevel) {
             throw ValidationError("--log-level must be one of debug, info, log, warn, error, none")
+        }
+        for (flag, value) in [("--header-timeout", self.headerTimeout), ("--idle-timeout", self.idleTimeout)]
+        where !(value > 0 && value <= 86_400) {
+            throw ValidationError("\(flag) must be a number of seconds greater than 0 and at most 86400 (got \(value))")
+        }
+        guard (1...1_048_576).contains(self.bodyMemoryLimit) else {
+            throw ValidationError("--body-memory-limit must be between 1 and 1048576 MiB (got \(self.bodyMemoryLimit))")
         }
     }
 
@@ -98,7 +117,12 @@ struct Dev: AsyncParsableCommand {
                 persistTo: self.persistTo,
                 vars: self.vars,
                 crons: !self.noCrons,
-                testScheduled: self.testScheduled
+                testScheduled: self.testScheduled,
+                limits: ServerLimits(
+                    headerTimeout: self.headerTimeout,
+                    idleTimeout: self.idleTimeout,
+                    bodyMemoryBudget: self.bodyMemoryLimit * 1024 * 1024
+                )
             )
             let dashboard = self.noDashboard ? nil : Dashboard()
             let session = try DevSession.prepare(

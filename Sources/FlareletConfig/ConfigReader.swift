@@ -14,6 +14,11 @@ struct ConfigReader {
         return ConfigError(kind, file: self.file, line: position?.line, column: position?.column, keyPath: path, message: message)
     }
 
+    /// Where the value at `path` is written.
+    func position(of path: String) -> ConfigPosition? {
+        self.locator.entry(for: path).map { ConfigPosition(line: $0.value.line, column: $0.value.column) }
+    }
+
     /// `expected <expected> for "<path>", but got <type> (<value>)`.
     func typeError(_ node: TOMLNode, at path: String, expected: String, hint: String? = nil) -> ConfigError {
         var got = node.typeDescription

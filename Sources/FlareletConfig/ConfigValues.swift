@@ -158,3 +158,17 @@ public struct HyperdriveConfig: Sendable, Hashable {
         self.declaredInEnv = declaredInEnv
     }
 }
+
+/// A 1-based line and column in a configuration file.
+public struct ConfigPosition: Sendable, Hashable {
+    /// The 1-based line.
+    public var line: Int
+    /// The 1-based column.
+    public var column: Int
+
+    /// Creates a position.
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
+}

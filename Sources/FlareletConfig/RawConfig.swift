@@ -33,6 +33,13 @@ public struct RawEnvironment: Sendable {
     public var assets: AssetsConfig?
     /// Warnings about this scope (unexpected keys).
     public var warnings: [String]
+    /// Where `main`'s value is written in this scope, if it is.
+    public var mainPosition: ConfigPosition?
+    /// Where `name`'s value is written in this scope, if it is.
+    public var namePosition: ConfigPosition?
+    /// wrangler's refusal of two bindings of this scope with one name (thrown when the scope is selected), located
+    /// at the later of the two.
+    public var bindingConflict: ConfigError?
 
     /// Whether the scope sets `key`.
     public func has(_ key: String) -> Bool {
@@ -149,8 +156,10 @@ private struct ScopeParser {
             switch key {
             case "name":
                 scope.name = try self.reader.string(value, at: path)
+                scope.namePosition = self.reader.position(of: path)
             case "main":
                 scope.main = try self.reader.string(value, at: path)
+                scope.mainPosition = self.reader.position(of: path)
             case "compatibility_date":
                 guard case .string(let date) = value, Self.isValidDate(date) else {
                     throw self.reader.error(at: path, "\"\(path)\" must be a quoted \"yyyy-mm-dd\" string")
@@ -185,7 +194,77 @@ private struct ScopeParser {
                 }
             }
         }
+        scope.bindingConflict = self.bindingConflict(in: scope, base: base)
         return scope
+    }
+
+    /// wrangler's `validateBindingsHaveUniqueNames` for one scope: every binding name (D1, KV, Hyperdrive, `[vars]`,
+    /// `secrets.required`) must be unique across all of them.
+    func bindingConflict(in scope: RawEnvironment, base: String) -> ConfigError? {
+        // In wrangler's order of binding types (`friendlyBindingNames`), then `Secret`.
+        var bindings: [(type: String, name: String, path: String)] = []
+        for (offset, database) in (scope.d1Databases ?? []).enumerated() {
+            bindings.append(
+                ("D1 Database", database.binding, KeyPathText.child(KeyPathText.index(KeyPathText.child(base, "d1_databases"), offset), "binding"))
+            )
+        }
+        for (offset, namespace) in (scope.kvNamespaces ?? []).enumerated() {
+            bindings.append(
+                ("KV Namespace", namespace.binding, KeyPathText.child(KeyPathText.index(KeyPathText.child(base, "kv_namespaces"), offset), "binding"))
+            )
+        }
+        for (offset, hyperdrive) in (scope.hyperdrives ?? []).enumerated() {
+            bindings.append(
+                (
+                    "Hyperdrive Config", hyperdrive.binding,
+                    KeyPathText.child(KeyPathText.index(KeyPathText.child(base, "hyperdrive"), offset), "binding")
+                )
+            )
+        }
+        for variable in scope.vars ?? [] {
+            bindings.append(("Environment Variable", variable.name, KeyPathText.child(KeyPathText.child(base, "vars"), variable.name)))
+        }
+        for (offset, secret) in (scope.requiredSecrets ?? []).enumerated() {
+            bindings.append(("Secret", secret, KeyPathText.index(KeyPathText.child(KeyPathText.child(base, "secrets"), "required"), offset)))
+        }
+        let typeOrder = ["KV Namespace", "D1 Database", "Hyperdrive Config", "Environment Variable", "Secret"]
+        bindings = typeOrder.flatMap { type in bindings.filter { $0.type == type } }
+        var names: [String] = []
+        var byName: [String: [(type: String, path: String)]] = [:]
+        for binding in bindings {
+            if byName[binding.name] == nil { names.append(binding.name) }
+            byName[binding.name, default: []].append((binding.type, binding.path))
+        }
+        var lines: [String] = []
+        var later: (order: Int, path: String)?
+        for name in names {
+            guard let uses = byName[name], uses.count > 1 else { continue }
+            var types: [String] = []
+            for use in uses where !types.contains(use.type) { types.append(use.type) }
+            if types.count > 1 {
+                lines.append("\(name) assigned to \(Self.englishList(types)) bindings.")
+            }
+            for type in types where uses.filter({ $0.type == type }).count > 1 {
+                lines.append("\(name) assigned to multiple \(type) bindings.")
+            }
+            // The second binding with this name, in document order.
+            let ordered = uses.map { (order: self.reader.locator.order(of: $0.path) ?? Int.max, path: $0.path) }.sorted { $0.order < $1.order }
+            if later == nil || ordered[1].order < later!.order { later = ordered[1] }
+        }
+        guard let later else { return nil }
+        lines.append("Bindings must have unique names, so that they can all be referenced in the worker.")
+        lines.append("Please change your bindings to have unique names.")
+        return self.reader.error(at: later.path, lines.joined(separator: "\n"))
+    }
+
+    /// `Intl.ListFormat("en")`: `A`, `A and B`, `A, B, and C`.
+    static func englishList(_ items: [String]) -> String {
+        switch items.count {
+        case 0: return ""
+        case 1: return items[0]
+        case 2: return "\(items[0]) and \(items[1])"
+        default: return items.dropLast().joined(separator: ", ") + ", and " + items[items.count - 1]
+        }
     }
 
     func parseD1(_ node: TOMLNode, at path: String, warnings: inout [String]) throws(ConfigError) -> [D1DatabaseConfig] {

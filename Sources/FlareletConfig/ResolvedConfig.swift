@@ -11,6 +11,8 @@ public struct ResolvedConfig: Sendable {
     public var name: String
     /// `main` (inherited by environments).
     public var main: String?
+    /// Where the value that selects the worker is written: `main`'s, or `name`'s when there is no `main`.
+    public var mainPosition: ConfigPosition?
     /// `compatibility_date` (inherited by environments).
     public var compatibilityDate: String?
     /// `compatibility_flags` (inherited by environments); empty when not configured.
@@ -54,6 +56,7 @@ public struct ResolvedConfig: Sendable {
         directory: String,
         name: String,
         main: String? = nil,
+        mainPosition: ConfigPosition? = nil,
         compatibilityDate: String? = nil,
         compatibilityFlags: [String] = [],
         envName: String? = nil,
@@ -73,6 +76,7 @@ public struct ResolvedConfig: Sendable {
         self.directory = directory
         self.name = name
         self.main = main
+        self.mainPosition = mainPosition
         self.compatibilityDate = compatibilityDate
         self.compatibilityFlags = compatibilityFlags
         self.envName = envName

@@ -52,7 +52,7 @@ public enum WranglerConfig {
         let workingDirectory = workingDirectory ?? FileManager.default.currentDirectoryPath
         let parsedCLIVars = try self.parseCLIVars(cliVars)
         let absolutePath = Paths.absolute(path, relativeTo: workingDirectory)
-        let text = try self.readText(absolutePath, displayName: path)
+        let text = try self.readTOMLText(absolutePath, displayName: path)
         let raw = try RawConfig.parse(text: text, file: path, directory: Paths.directory(of: absolutePath))
         return try self.resolve(
             raw,
@@ -124,6 +124,8 @@ public enum WranglerConfig {
                 scope = selected
                 name = selected.name ?? top.name.map { "\($0)-\(envName)" }
                 scope.main = selected.has("main") ? selected.main : top.main
+                scope.mainPosition = selected.has("main") ? selected.mainPosition : top.mainPosition
+                if !selected.has("name") { scope.namePosition = top.namePosition }
                 scope.compatibilityDate = selected.has("compatibility_date") ? selected.compatibilityDate : top.compatibilityDate
                 scope.compatibilityFlags = selected.has("compatibility_flags") ? selected.compatibilityFlags : top.compatibilityFlags
                 scope.crons = selected.has("triggers") ? selected.crons : top.crons
@@ -142,6 +144,9 @@ public enum WranglerConfig {
                 }
                 warnings.append(message)
             }
+        }
+        if let conflict = scope.bindingConflict {
+            throw conflict
         }
         guard let name else {
             throw ConfigError(
@@ -187,6 +192,7 @@ public enum WranglerConfig {
             directory: raw.directory,
             name: name,
             main: scope.main,
+            mainPosition: scope.main == nil ? scope.namePosition : scope.mainPosition,
             compatibilityDate: scope.compatibilityDate,
             compatibilityFlags: scope.compatibilityFlags ?? [],
             envName: envName,
@@ -327,6 +333,32 @@ public enum WranglerConfig {
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
     }
 
+    /// Reads a TOML file, which must be valid UTF-8 (TOML 1.0): an invalid byte is a syntax error at its line
+    /// and column (counted in characters).
+    static func readTOMLText(_ path: String, displayName: String) throws(ConfigError) -> String {
+        guard self.isRegularFile(path) else {
+            throw ConfigError(.unreadableFile, message: "Could not read \(displayName): no such file")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(.unreadableFile, message: "Could not read \(displayName): permission denied or I/O error")
+        }
+        let bytes = [UInt8](data)
+        if let offset = UTF8Check.firstInvalidOffset(in: bytes) {
+            let lineStart = bytes[..<offset].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+            let line = bytes[..<offset].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+            let column = String(decoding: bytes[lineStart..<offset], as: UTF8.self).unicodeScalars.count + 1
+            let byte = String(bytes[offset], radix: 16, uppercase: true)
+            throw ConfigError(
+                .syntax,
+                file: displayName,
+                line: line,
+                column: column,
+                message: "invalid TOML: invalid UTF-8 byte 0x\(byte.count == 1 ? "0" + byte : byte) (a TOML document must be valid UTF-8)"
+            )
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     static func readText(_ path: String, displayName: String) throws(ConfigError) -> String {
         guard self.isRegularFile(path) else {
             throw ConfigError(.unreadableFile, message: "Could not read \(displayName): no such file")
@@ -335,5 +367,36 @@ public enum WranglerConfig {
             throw ConfigError(.unreadableFile, message: "Could not read \(displayName): permission denied or I/O error")
         }
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Strict UTF-8 validation (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+enum UTF8Check {
+    /// The offset of the first byte that does not start a valid UTF-8 sequence, or `nil` if all are valid.
+    static func firstInvalidOffset(in bytes: [UInt8]) -> Int? {
+        var index = 0
+        while index < bytes.count {
+            let lead = bytes[index]
+            let length: Int
+            var minimum: UInt32
+            var scalar: UInt32
+            switch lead {
+            case 0x00...0x7F:
+                index += 1
+                continue
+            case 0xC2...0xDF: (length, minimum, scalar) = (2, 0x80, UInt32(lead & 0x1F))
+            case 0xE0...0xEF: (length, minimum, scalar) = (3, 0x800, UInt32(lead & 0x0F))
+            case 0xF0...0xF4: (length, minimum, scalar) = (4, 0x10000, UInt32(lead & 0x07))
+            default: return index
+            }
+            guard index + length <= bytes.count else { return index }
+            for continuation in bytes[(index + 1)..<(index + length)] {
+                guard continuation & 0xC0 == 0x80 else { return index }
+                scalar = scalar << 6 | UInt32(continuation & 0x3F)
+            }
+            guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return index }
+            index += length
+        }
+        return nil
     }
 }

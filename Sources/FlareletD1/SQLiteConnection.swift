@@ -80,6 +80,7 @@ final class SQLiteConnection: @unchecked Sendable {
     /// Closes the connection. Later calls do nothing.
     func close() {
         guard let handle = self.handle else { return }
+        self.checkpointBeforeClose()
         for statement in self.cachedStatements.values { sqlite3_finalize(statement) }
         self.cachedStatements.removeAll()
         self.statementCache.removeAll()
@@ -95,7 +96,7 @@ final class SQLiteConnection: @unchecked Sendable {
         self.isDefensive = self.enableDefensiveMode()
         if self.path != ":memory:" && !self.path.isEmpty {
             // FULL: a commit returns only once its WAL frames are synced, so an acknowledged write survives a crash.
-            try self.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL")
+            try self.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA journal_size_limit=\(Self.journalSizeLimit)")
         }
         try self.execute("PRAGMA foreign_keys=ON; PRAGMA recursive_triggers=OFF")
         let context = Unmanaged.passUnretained(self.authorizer).toOpaque()
@@ -136,7 +137,7 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// The address of `sqlite3_db_config`, as an integer so that it can live in a `static let`.
-    private static let dbConfigAddress: UInt? = {
+    static let dbConfigAddress: UInt? = {
         #if os(Linux)
         guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "sqlite3_db_config") else { return nil }
         return UInt(bitPattern: Int(bitPattern: symbol))

@@ -23,6 +23,8 @@ public struct DevOptions: Sendable {
     public var vars: [String]
     public var crons: Bool
     public var testScheduled: Bool
+    /// HTTP timeouts, body size limit and body memory budget.
+    public var limits: ServerLimits
 
     public init(
         configPaths: [String],
@@ -32,7 +34,8 @@ public struct DevOptions: Sendable {
         persistTo: String? = nil,
         vars: [String] = [],
         crons: Bool = true,
-        testScheduled: Bool = false
+        testScheduled: Bool = false,
+        limits: ServerLimits = ServerLimits()
     ) {
         self.configPaths = configPaths
         self.envName = envName
@@ -42,6 +45,7 @@ public struct DevOptions: Sendable {
         self.vars = vars
         self.crons = crons
         self.testScheduled = testScheduled
+        self.limits = limits
     }
 }
 
@@ -61,12 +65,16 @@ struct WorkerResponder: HTTPResponder {
     typealias Context = DevRequestContext
     let router: DevRouter
     let displayHost: String
-    /// Request bodies above this size get 413 (Cloudflare's Free/Pro limit).
-    let maxBodySize = 100 * 1024 * 1024
+    /// Reads bodies within the size limit and the shared memory budget.
+    let bodyReader: BodyReader
 
     func respond(to request: Request, context: DevRequestContext) async throws -> Response {
         let monitor = self.router.hosted.monitor
         let start = monitor.now()
+        if let refusal = RequestGate.refusal(for: request) {
+            monitor.recordRequest(method: request.method.rawValue, status: Int(refusal.status.code), since: start)
+            return refusal
+        }
         // Header values reach the worker one character per byte (Fetch's isomorphic decoding): a value sent as
         // UTF-8 `ünïcode` reads `Ã¼nÃ¯code`, as in workerd.
         var headers = Headers()
@@ -81,20 +89,21 @@ struct WorkerResponder: HTTPResponder {
         }
         let clientAcceptEncoding = headers["Accept-Encoding"]
         headers["Accept-Encoding"] = "br, gzip"
-        let body: ByteBuffer
+        let body: (bytes: [UInt8], reserved: Int)
         do {
-            body = try await request.body.collect(upTo: self.maxBodySize)
+            body = try await self.bodyReader.read(request)
         } catch {
-            monitor.recordRequest(method: request.method.rawValue, status: 413, since: start)
-            return Self.convert(.text("Request entity too large", status: 413))
+            monitor.recordRequest(method: request.method.rawValue, status: Int(error.response.status.code), since: start)
+            return error.response
         }
+        defer { self.bodyReader.budget.release(body.reserved) }
         let host = request.head.authority ?? headers["Host"] ?? self.displayHost
         let url = "http://\(host)\(request.uri.string)"
         var workerRequest = WorkerRequest(
             method: request.method.rawValue,
             url: url,
             headers: headers,
-            body: Array(buffer: body)
+            body: body.bytes
         )
         // The server speaks HTTP/1.1 only.
         workerRequest.setPlaceholderCF(clientAcceptEncoding: clientAcceptEncoding, httpProtocol: "HTTP/1.1")
@@ -256,6 +265,7 @@ public struct DevSession: Sendable {
             StoreCloser(workers: self.endpoints.map(\.hosted)),
             KVJanitor(workers: self.endpoints.map(\.hosted), interval: 300),
         ]
+        let bodyReader = BodyReader(limits: self.options.limits, budget: BodyMemoryBudget(limit: self.options.limits.bodyMemoryBudget))
         for endpoint in self.endpoints {
             let router = DevRouter(
                 hosted: endpoint.hosted,
@@ -265,7 +275,8 @@ public struct DevSession: Sendable {
             let displayHost = endpoint.displayHost
             let name = endpoint.hosted.config.name
             let app = Application(
-                responder: WorkerResponder(router: router, displayHost: "\(displayHost):\(endpoint.port)"),
+                responder: WorkerResponder(router: router, displayHost: "\(displayHost):\(endpoint.port)", bodyReader: bodyReader),
+                server: .guardedHTTP1(limits: self.options.limits),
                 configuration: ApplicationConfiguration(
                     address: .hostname(endpoint.bindHost, port: endpoint.port),
                     serverName: nil,

@@ -58,7 +58,8 @@ public final class HostedWorker: Sendable {
             do {
                 self.worker = try registry.worker(forMain: config.main ?? config.name)
             } catch {
-                throw HostError("\(config.configPath): \(error)")
+                let location = config.mainPosition.map { ":\($0.line):\($0.column)" } ?? ""
+                throw HostError("\(config.configPath)\(location): \(error)")
             }
         }
         if let assetsConfig = config.assets {

@@ -223,7 +223,11 @@ public struct MinigemWorker: Worker {
         guard !config.statsSecret.isEmpty else { return nil }
         var key = Geo.header(request.headers, "x-stats-key") ?? ""
         if key.isEmpty { key = Query.single(request.searchParams, "key") ?? "" }
-        return key == config.statsSecret ? nil : Self.json(["error": "unauthorized"], status: 401)
+        // Byte equality in constant time, as the JavaScript `===` upstream compares code units: Swift's `==` would
+        // also accept a canonically equivalent key (a decomposed "é" for a precomposed one) and stops at the first
+        // difference.
+        let matches = Crypto.constantTimeEqual(Array(key.utf8), Array(config.statsSecret.utf8))
+        return matches ? nil : Self.json(["error": "unauthorized"], status: 401)
     }
 
     // MARK: Framework
@@ -282,17 +286,22 @@ public struct MinigemWorker: Worker {
     }
 
     /// secure-json-parse: an own `__proto__` key, or a `constructor` object with an own `prototype` key, at any depth.
+    /// Walks with an explicit stack: a body nested as deep as the parser allows must not overflow the call stack.
     static func hasForbiddenPrototype(_ value: JSONValue) -> Bool {
-        switch value {
-        case .object(let object):
-            if object["__proto__"] != nil { return true }
-            if case .object(let constructor)? = object["constructor"], constructor["prototype"] != nil { return true }
-            return object.entries.contains { self.hasForbiddenPrototype($0.value) }
-        case .array(let elements):
-            return elements.contains { self.hasForbiddenPrototype($0) }
-        default:
-            return false
+        var pending: [JSONValue] = [value]
+        while let next = pending.popLast() {
+            switch next {
+            case .object(let object):
+                if object["__proto__"] != nil { return true }
+                if case .object(let constructor)? = object["constructor"], constructor["prototype"] != nil { return true }
+                for entry in object.entries { pending.append(entry.value) }
+            case .array(let elements):
+                for element in elements { pending.append(element) }
+            default:
+                break
+            }
         }
+        return false
     }
 
     /// `req.url`: the path and query of the request URL (no fragment).

@@ -112,6 +112,8 @@ struct DevServerLiveTests {
         let result = try runFlarelet(["dev", "-c", config.path, "--port", "0"], timeout: 30)
         #expect(result.status == 1)
         #expect(result.stderr.contains("no Swift worker is registered for main = \"nope\""))
+        // File, line and column of the `main` value.
+        #expect(result.stderr.contains("\(config.path):2:8: no Swift worker is registered"))
         #expect(result.stderr.contains("\"counter\""))
         #expect(result.stderr.contains("\"voicemode\""))
     }

@@ -14,7 +14,9 @@ struct PostgresOutageTests {
         let unusedPort = forwarder.port
         forwarder.close()
         try await Task.sleep(for: .milliseconds(100))
-        let configuration = Postgres.configuration(server, database: "postgres", port: unusedPort)
+        // A long lease timeout: failing well before it shows the direct attempt named the cause, however busy the
+        // machine is.
+        let configuration = Postgres.configuration(server, database: "postgres", port: unusedPort, leaseTimeout: .seconds(60))
         try await PostgresPool.withRunning(configuration, logger: Postgres.logger) { pool in
             for _ in 0..<2 {
                 let (error, seconds) = await elapsed {
@@ -23,7 +25,7 @@ struct PostgresOutageTests {
                 #expect(error?.kind == .connection)
                 #expect(error?.message.hasPrefix("cannot connect to PostgreSQL at 127.0.0.1:\(unusedPort): ") == true)
                 #expect(error?.message.lowercased().contains("refused") == true, "\(error?.message ?? "")")
-                #expect(seconds < 8)
+                #expect(seconds < 30)
             }
         }
     }
@@ -55,7 +57,8 @@ struct PostgresOutageTests {
         let server = try await Postgres.privateServer()
         defer { server.stop() }
         let database = try server.createDatabase()
-        let configuration = Postgres.configuration(server, database: database)
+        // A long lease timeout, so that prompt errors below cannot be the lease timing out on a busy machine.
+        let configuration = Postgres.configuration(server, database: database, leaseTimeout: .seconds(60))
         try await PostgresPool.withRunning(configuration, logger: Postgres.logger) { pool in
             _ = try await pool.query("CREATE TABLE t (n integer)")
             _ = try await pool.query("INSERT INTO t VALUES (1)")
@@ -67,14 +70,14 @@ struct PostgresOutageTests {
                 await #expect(throws: PostgresDriverError.self) { _ = try await slow.value }
             }
             #expect(midRun?.kind == .connection || midRun?.kind == .server, "\(String(describing: midRun))")
-            #expect(midSeconds < 10)
+            #expect(midSeconds < 25)
             // While it is down: prompt connection errors.
             for _ in 0..<3 {
                 let (error, seconds) = await elapsed {
                     await #expect(throws: PostgresDriverError.self) { try await pool.query("SELECT n FROM t") }
                 }
                 #expect(error?.kind == .connection, "\(String(describing: error))")
-                #expect(seconds < 8)
+                #expect(seconds < 30)
             }
             // Back up: the same pool serves again, within a bounded wait.
             try server.resume()

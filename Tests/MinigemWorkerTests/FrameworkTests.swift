@@ -75,6 +75,22 @@ struct FrameworkTests {
         }
     }
 
+    /// Deeply nested bodies are checked without recursion (a 20,000-deep array used to overflow the stack and take
+    /// the whole server down; found by `flarelet-reliability fuzz`).
+    @Test func deeplyNestedBodiesAreAnsweredNotACrash() async throws {
+        try await withMinigem { minigem async throws in
+            // As deep as Minigem's 65,536-byte body limit allows.
+            let arrays = String(repeating: "[", count: 32_000) + String(repeating: "]", count: 32_000)
+            let plain = await minigem.request("POST", "/t", headers: ["Content-Type": "application/json"], body: arrays)
+            #expect(plain.status == 400)
+            #expect(plain.text == #"{"error":"schema_unsupported","expected":"jwc.v1"}"#)
+            let hidden = String(repeating: #"{"a":"#, count: 10_000) + #"{"__proto__":1}"# + String(repeating: "}", count: 10_000)
+            let forbidden = await minigem.request("POST", "/t", headers: ["Content-Type": "application/json"], body: hidden)
+            #expect(forbidden.status == 400)
+            #expect(forbidden.text == #"{"statusCode":400,"error":"Bad Request","message":"Object contains forbidden prototype property"}"#)
+        }
+    }
+
     @Test func constructorWithoutPrototypeIsAllowed() async throws {
         try await withMinigem { minigem async throws in
             let body = #"{"constructor":{"x":1},"schema":"jwc.v1","batch":[{"constructor":"prototype"}]}"#

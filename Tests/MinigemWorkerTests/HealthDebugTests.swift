@@ -83,6 +83,19 @@ struct HealthDebugTests {
         }
     }
 
+    @Test func debugKeyIsComparedByteForByte() async throws {
+        // STATS_SECRET "café" with a precomposed é (U+00E9); a decomposed "e" + U+0301 is canonically equivalent
+        // (Swift's String == accepts it) but not the same code units, so upstream's === refuses it.
+        try await withMinigem(vars: ["STATS_SECRET": "caf\u{E9}"]) { minigem async throws in
+            #expect(await minigem.request("GET", "/debug/counts?key=caf%C3%A9").status == 200)
+            let decomposed = await minigem.request("GET", "/debug/counts?key=cafe%CC%81")
+            #expect(decomposed.status == 401)
+            #expect(decomposed.text == #"{"error":"unauthorized"}"#)
+            #expect(await minigem.request("GET", "/debug/counts?key=caf").status == 401)
+            #expect(await minigem.request("GET", "/debug/counts?key=caf%C3%A9x").status == 401)
+        }
+    }
+
     @Test func debugRecent() async throws {
         try await withMinigem { minigem async throws in
             let m: JSONValue = ["durationMs": 5, "exit": 1, "scannerUsage": true, "truncatedOutput": false, "sessionId": "s"]
