@@ -191,7 +191,13 @@ struct Dev: AsyncParsableCommand {
     func chooseDashboardPort(_ session: DevSession, host: String) throws -> Int {
         let taken = Set(session.endpoints.map(\.port).filter { $0 != 0 })
         if let port = self.dashboardPort {
-            return try PortChooser.explicit(port, host: host, taken: taken)
+            do {
+                return try PortChooser.explicit(port, host: host, taken: taken)
+            } catch {
+                throw HostError(
+                    "cannot listen on \(host):\(port) for the dashboard: address already in use (choose another with --dashboard-port, or use --no-dashboard)"
+                )
+            }
         }
         if !taken.contains(8786), PortChooser.isFree(8786, host: host) { return 8786 }
         Console.warn("Port 8786 is in use: the dashboard listens on another port (see \"Dashboard on\"; `flarelet tail` needs --dashboard-port then)")

@@ -105,6 +105,35 @@ func poll(seconds: Double, until condition: () -> Bool) async -> Bool {
     return condition()
 }
 
+/// A socket listening on 127.0.0.1 (`port` 0: any free port) until this is released.
+final class ListeningSocket: @unchecked Sendable {
+    let fd: Int32
+    let port: Int
+
+    init?(port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            close(fd)
+            return nil
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        self.fd = fd
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(self.fd) }
+}
+
 /// A TCP port nothing listens on right now.
 func freePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -453,6 +482,45 @@ struct DashboardLiveTests {
         let day = 86_400_000.0
         let generated = try #require(snapshot["generatedAt"]?.doubleValue)
         #expect(nextRun.truncatingRemainder(dividingBy: day) == 2 * 3_600_000 && nextRun > generated && nextRun <= generated + day)
+    }
+
+    @Test func dashboardPortFlags() async throws {
+        let state = try TemporaryDirectory()
+        let base = ["dev", "-c", Self.voicemode, "--port", "0", "--persist-to", state.path, "--no-crons"]
+        let both = try runFlarelet(base + ["--dashboard-port", "0", "--no-dashboard"], timeout: 30)
+        #expect(both.status != 0)
+        #expect(both.stderr.contains("--dashboard-port and --no-dashboard cannot be used together"), "\(both.stderr)")
+
+        // An explicit port that is busy is a one-line error naming it.
+        let holder = try #require(ListeningSocket(port: 0))
+        let busy = try runFlarelet(base + ["--dashboard-port", String(holder.port)], timeout: 30)
+        #expect(busy.status == 1)
+        #expect(busy.stdout.contains("Dashboard on") == false)
+        #expect(
+            busy.stderr.hasSuffix(
+                "cannot listen on 127.0.0.1:\(holder.port) for the dashboard: address already in use (choose another with --dashboard-port, or use --no-dashboard)\n"
+            ),
+            "\(busy.stderr)"
+        )
+
+        withExtendedLifetime(holder) {}
+
+        let none = try LiveServer(Array(base.dropFirst()) + ["--no-dashboard"])
+        defer { none.stop() }
+        #expect(!none.stdout.contains("Dashboard on"))
+
+        // By default 8786; when it is taken, any free port with a warning. Checked only when this test holds 8786
+        // itself (on a shared machine someone else may be using it, and may stop at any moment).
+        if let default8786 = ListeningSocket(port: 8786) {
+            let server = try BackgroundProcess(try flareletBinary(), base)
+            defer { server.stop() }
+            #expect(server.wait(timeout: 30) { server.stdout.contains("Dashboard on http://localhost:") }, "\(server.stderr)")
+            #expect(!server.stdout.contains("Dashboard on http://localhost:8786\n"))
+            #expect(server.stderr.contains("Port 8786 is in use: the dashboard listens on another port"))
+            withExtendedLifetime(default8786) {}
+        } else {
+            print("skipped the default-port check: 8786 is in use by another process")
+        }
     }
 
     @Test func minigemDashboardIsServedFromItsAssets() async throws {
