@@ -233,6 +233,66 @@ enum Chromium {
         }
     }
 
+    /// Opens `url` in a headless Chromium that stays open, and hands `body` a function evaluating JavaScript in the
+    /// page over the DevTools protocol (its websocket), returning the value.
+    static func withOpenPage(
+        _ url: String,
+        profile: String,
+        _ body: @escaping @Sendable (_ evaluate: (String) async throws -> JSONValue) async throws -> Void
+    ) async throws {
+        let browser = try BackgroundProcess(
+            URL(fileURLWithPath: try #require(self.path)),
+            self.flags(profile: profile) + ["--remote-debugging-port=0", "--remote-allow-origins=*", url]
+        )
+        defer { browser.stop() }
+        // Chromium writes its DevTools port and browser path there once it listens.
+        let portFile = profile + "/DevToolsActivePort"
+        func devToolsPort() -> String? {
+            guard let text = try? String(contentsOfFile: portFile, encoding: .utf8), text.contains("\n") else { return nil }
+            return text.split(separator: "\n").first.map(String.init)
+        }
+        guard browser.wait(timeout: 60, until: { devToolsPort() != nil }), let port = devToolsPort() else {
+            throw LiveError("chromium did not open its DevTools port: \(browser.stderr.suffix(2000))")
+        }
+        var pageSocket: String?
+        let deadline = Date().addingTimeInterval(30)
+        while pageSocket == nil && Date() < deadline {
+            // (FoundationNetworking cannot read DevTools' HTTP answers; curl can.)
+            let list = try runProgram("/usr/bin/curl", ["-s", "--max-time", "10", "http://127.0.0.1:\(port)/json/list"], timeout: 20)
+            let targets = (try? JSONValue.parse(list.stdout)) ?? .array([])
+            pageSocket =
+                (targets.arrayValue ?? JSONArray([])).first { $0["type"] == "page" && $0["url"] == .string(url) }?[
+                    "webSocketDebuggerUrl"
+                ]?.stringValue
+            if pageSocket == nil { try await Task.sleep(nanoseconds: 100_000_000) }
+        }
+        let socket = try #require(pageSocket, "chromium has no page for \(url)")
+        try await WebSocketClient.connect(url: socket, configuration: .init(maxFrameSize: 16 << 20), logger: Logger(label: "cdp")) {
+            inbound,
+            outbound,
+            _ in
+            var messages = inbound.messages(maxSize: 16 << 20).makeAsyncIterator()
+            var next = 0
+            func evaluate(_ expression: String) async throws -> JSONValue {
+                next += 1
+                let id = next
+                let call: JSONValue = [
+                    "id": .number(Double(id)), "method": "Runtime.evaluate",
+                    "params": .object(["expression": .string(expression), "returnByValue": true] as JSONObject),
+                ]
+                try await outbound.write(.text(call.stringify()))
+                while let message = try await messages.next() {
+                    guard case .text(let text) = message, let reply = try? JSONValue.parse(text), reply["id"] == .number(Double(id)) else {
+                        continue
+                    }
+                    return reply["result"]?["result"]?["value"] ?? .null
+                }
+                throw LiveError("the DevTools connection closed")
+            }
+            try await body(evaluate)
+        }
+    }
+
     static func flags(profile: String) -> [String] {
         ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--user-data-dir=\(profile)"]
     }
@@ -607,6 +667,28 @@ struct DashboardLiveTests {
         let after = try #require(Int(dataValue(second, field: "totalRequests") ?? ""))
         #expect(after == before + 1)
         #expect(second.contains("data-status=\"200\""))
+        // The page, left open, follows the live websocket: a request made now shows up without a reload.
+        try await Chromium.withOpenPage(dashboard + "/", profile: state.path + "/chromium-live") { evaluate in
+            let read = #"document.querySelector('[data-field="totalRequests"]')?.getAttribute('data-value') ?? null"#
+            var shown: JSONValue = .null
+            let loaded = Date().addingTimeInterval(30)
+            while shown == .null && Date() < loaded {
+                shown = try await evaluate(read)
+                if shown == .null { try await Task.sleep(nanoseconds: 100_000_000) }
+            }
+            let start = try #require(shown.stringValue.flatMap { Int($0) }, "the open page shows no request count")
+            #expect(try await httpRequest("GET", server.url + "/health").status == 200)
+            let updated = Date().addingTimeInterval(20)
+            while Date() < updated {
+                shown = try await evaluate(read)
+                if shown == .string(String(start + 1)) { break }
+                try await Task.sleep(nanoseconds: 100_000_000)
+            }
+            #expect(shown == .string(String(start + 1)), "the open page did not update: \(shown)")
+            let status = try await evaluate(#"document.querySelector('[data-status="200"]')?.textContent ?? null"#)
+            #expect(status.stringValue?.hasPrefix("200: ") == true, "\(status)")
+        }
+
         let localShot = screenshots + "/local-dashboard.png"
         try Chromium.screenshot(dashboard + "/", to: localShot, profile: profile, height: 1600)
         print("screenshot: \(localShot)")
