@@ -25,6 +25,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // The local dashboard, /metrics and `flarelet tail` (host side only; workers never see these).
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
         // MARK: C libraries
@@ -110,11 +114,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Static assets ([assets]): file matching, html_handling, ETags; no HTTP server of its own.
+        .target(
+            name: "FlareletAssets",
+            dependencies: ["FlareletCore", "FlareletConfig", "FlareletJavaScript", "FlareletCrypto"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "FlareletServer",
             dependencies: [
                 "FlareletCore", "FlareletJavaScript", "FlareletConfig", "FlareletD1", "FlareletKV", "FlareletCron",
-                "FlareletPostgres",
+                "FlareletPostgres", "FlareletAssets",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -122,11 +133,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The local dashboard, /metrics and the tail websocket on the dashboard port, and the `flarelet tail` client.
+        .target(
+            name: "FlareletDashboard",
+            dependencies: [
+                "FlareletServer", "FlareletCore", "FlareletJSON", "FlareletConfig", "FlareletCron", "FlareletAssets",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "FlareletCLI",
             dependencies: [
-                "FlareletServer", "FlareletWorkers", "FlareletTesting", "FlareletJavaScript", "RuntWorker",
+                "FlareletServer", "FlareletDashboard", "FlareletWorkers", "FlareletTesting", "FlareletJavaScript", "RuntWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -181,13 +209,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "FlareletAssetsTests",
+            dependencies: ["FlareletAssets", "FlareletCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlareletDashboardTests",
+            dependencies: ["FlareletDashboard", "FlareletServer", "FlareletWorkers", "FlareletTesting", "FlareletJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "FlareletServerTests",
             dependencies: ["FlareletServer", "FlareletWorkers", "FlareletTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "FlareletCLITests",
-            dependencies: ["FlareletCLI", "FlareletTesting", "FlareletD1", "FlareletKV", "FlareletCrypto", "FlareletJSON"],
+            dependencies: [
+                "FlareletCLI", "FlareletTesting", "FlareletD1", "FlareletKV", "FlareletCrypto", "FlareletJSON",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -11,7 +11,7 @@ public struct FlareletCommand: AsyncParsableCommand {
             the d1/kv commands share it safely.
             """,
         subcommands: [
-            Dev.self, Contract.self, CronCommand.self, Workers.self, RuntCommand.self,
+            Dev.self, Tail.self, Contract.self, CronCommand.self, Workers.self, RuntCommand.self,
             D1Command.self, KVCommand.self, KVColonKeyCommand.self, KVColonNamespaceCommand.self,
         ]
     )
