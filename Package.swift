@@ -35,6 +35,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // `swift package generate-documentation --target Flarelet` (the DocC catalogs in Sources/*/*.docc).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // The local dashboard, /metrics and `flarelet tail` (host side only; workers never see these).
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
         // MARK: C libraries
@@ -112,13 +116,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Static assets ([assets]): file matching, html_handling, ETags; no HTTP server of its own.
+        .target(
+            name: "FlareletAssets",
+            dependencies: ["FlareletCore", "FlareletConfig", "FlareletJavaScript", "FlareletCrypto"],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Host
         .target(
             name: "FlareletServer",
             dependencies: [
                 "FlareletCore", "FlareletJavaScript", "FlareletConfig", "FlareletD1", "FlareletKV", "FlareletCron",
-                "FlareletPostgres",
+                "FlareletPostgres", "FlareletAssets",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,12 +137,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The local dashboard, /metrics and the tail websocket on the dashboard port, and the `flarelet tail` client.
+        .target(
+            name: "FlareletDashboard",
+            dependencies: [
+                "FlareletServer", "FlareletCore", "FlareletJSON", "FlareletConfig", "FlareletCron", "FlareletAssets",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "FlareletHost",
             dependencies: [
-                "FlareletServer", "FlareletContract", "FlareletJavaScript",
+                "FlareletServer", "FlareletDashboard", "FlareletContract", "FlareletJavaScript",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -227,13 +255,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "FlareletAssetsTests",
+            dependencies: ["FlareletAssets", "FlareletCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FlareletDashboardTests",
+            dependencies: ["FlareletDashboard", "FlareletServer", "SeedWorkers", "FlareletTesting", "FlareletJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "FlareletServerTests",
             dependencies: ["FlareletServer", "SeedWorkers", "FlareletTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "FlareletHostTests",
-            dependencies: ["FlareletHost", "FlareletTesting", "FlareletD1", "FlareletKV", "FlareletCrypto", "FlareletJSON"],
+            dependencies: [
+                "FlareletHost", "FlareletTesting", "FlareletD1", "FlareletKV", "FlareletCrypto", "FlareletJSON",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -188,7 +188,8 @@ final class Bench {
         let base = Ports.freeRun(Self.workers.count)
         var arguments = ["serve-flarelet", "dev"]
         for worker in Self.workers { arguments += ["-c", "\(self.options.root)/\(worker.config)"] }
-        arguments += ["--port", String(base), "--persist-to", state, "--no-crons"]
+        // The dashboard runs as it does by default (every request is recorded for it and for /metrics), on a free port.
+        arguments += ["--port", String(base), "--persist-to", state, "--no-crons", "--dashboard-port", "0"]
         let server = try ChildServer(name: "flarelet", arguments: arguments, logDirectory: self.scratch)
         for (offset, worker) in Self.workers.enumerated() {
             self.flareletPorts[worker.name] = base + offset
@@ -327,7 +328,7 @@ final class Bench {
             let base = Ports.freeRun(Self.workers.count)
             var arguments = ["serve-flarelet", "dev"]
             for worker in Self.workers { arguments += ["-c", "\(self.options.root)/\(worker.config)"] }
-            arguments += ["--port", String(base), "--persist-to", state, "--no-crons"]
+            arguments += ["--port", String(base), "--persist-to", state, "--no-crons", "--dashboard-port", "0"]
             let dev = try ChildServer(name: "flarelet-startup", arguments: arguments, logDirectory: self.scratch)
             var slowest = 0.0
             for offset in 0..<Self.workers.count {

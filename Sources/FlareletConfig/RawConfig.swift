@@ -29,6 +29,8 @@ public struct RawEnvironment: Sendable {
     public var crons: [CronEntry]?
     /// `secrets.required`.
     public var requiredSecrets: [String]?
+    /// `[assets]` (inherited by environments that have none).
+    public var assets: AssetsConfig?
     /// Warnings about this scope (unexpected keys).
     public var warnings: [String]
     /// Where `main`'s value is written in this scope, if it is.
@@ -175,6 +177,8 @@ private struct ScopeParser {
                 scope.hyperdrives = try self.parseHyperdrive(value, at: path, envName: envName, warnings: &scope.warnings)
             case "triggers":
                 scope.crons = try self.parseTriggers(value, at: path, warnings: &scope.warnings)
+            case "assets":
+                scope.assets = try self.reader.assets(value, at: path, directory: self.directory, warnings: &scope.warnings)
             case "secrets":
                 let table = try self.reader.table(value, at: path)
                 for (secretsKey, secretsValue) in table {

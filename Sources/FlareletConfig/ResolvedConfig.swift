@@ -39,6 +39,10 @@ public struct ResolvedConfig: Sendable {
     public var crons: [CronEntry]
     /// `[dev]`.
     public var dev: DevConfig
+    /// `[assets]` of the selected scope (inherited by environments without their own).
+    public var assets: AssetsConfig? = nil
+    /// Whether the top level sets `site` (Workers Sites, which cannot be combined with `[assets]`).
+    public var hasSite = false
     /// Warnings to show the user, in order (unexpected keys, environment inheritance, file preference, dotenv).
     public var warnings: [String]
     /// The absolute root of Flarelet's local state: `--persist-to` resolved against the working directory, else

@@ -129,6 +129,7 @@ public enum WranglerConfig {
                 scope.compatibilityDate = selected.has("compatibility_date") ? selected.compatibilityDate : top.compatibilityDate
                 scope.compatibilityFlags = selected.has("compatibility_flags") ? selected.compatibilityFlags : top.compatibilityFlags
                 scope.crons = selected.has("triggers") ? selected.crons : top.crons
+                scope.assets = selected.has("assets") ? selected.assets : top.assets
                 for field in ConfigKeys.notInheritable where top.has(field) && !selected.has(field) {
                     warnings.append(
                         "\"\(field)\" exists at the top level, but not on \"env.\(envName)\".\n"
@@ -186,7 +187,7 @@ public enum WranglerConfig {
             persistTo.map { Paths.absolute($0, relativeTo: workingDirectory) }
             ?? Paths.join(Paths.join(raw.directory, ".flarelet"), "state")
 
-        return ResolvedConfig(
+        var resolved = ResolvedConfig(
             configPath: configPath,
             directory: raw.directory,
             name: name,
@@ -211,6 +212,9 @@ public enum WranglerConfig {
             warnings: warnings,
             persistRoot: persistRoot
         )
+        resolved.assets = scope.assets
+        resolved.hasSite = top.has("site")
+        return resolved
     }
 
     // MARK: - Helpers

@@ -11,13 +11,23 @@ package enum Invocation {
         request: WorkerRequest,
         env: Env
     ) async -> (response: WorkerResponse, context: ExecutionContext) {
+        let result = await self.fetchReportingError(worker, request: request, env: env)
+        return (result.response, result.context)
+    }
+
+    /// ``fetch(_:request:env:)``, also returning the error the handler threw (the host reports it to `tail`).
+    public static func fetchReportingError(
+        _ worker: any Worker,
+        request: WorkerRequest,
+        env: Env
+    ) async -> (response: WorkerResponse, context: ExecutionContext, error: (any Error)?) {
         let context = ExecutionContext(logger: env.logger)
         do {
             let response = try await worker.fetch(request, env: env, ctx: context)
-            return (response, context)
+            return (response, context, nil)
         } catch {
             env.logger.error("Uncaught exception in fetch handler for \(request.method) \(request.url): \(error)")
-            return (.text("Worker threw exception", status: 500), context)
+            return (.text("Worker threw exception", status: 500), context, error)
         }
     }
 

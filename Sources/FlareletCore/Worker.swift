@@ -54,6 +54,8 @@ public struct Env: Sendable {
     public var kvNamespaces: [String: any KVNamespace]
     /// `[[hyperdrive]]` bindings: connection details and the host's pooled PostgreSQL client.
     public var hyperdrives: [String: Hyperdrive]
+    /// Fetcher bindings by name, such as the `[assets]` binding (`env.ASSETS`).
+    public var fetchers: [String: any Fetcher] = [:]
     /// The clock everything in this worker should read "now" from.
     public var clock: any WorkerClock
     /// The worker's logger (`console.log` equivalent).

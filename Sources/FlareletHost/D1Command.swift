@@ -17,12 +17,13 @@ struct D1Command: AsyncParsableCommand {
             environment and the absolute path of the file.
 
             Examples:
+              flarelet d1 create voicemode-telemetry
               flarelet d1 execute voicemode-telemetry --file=schema.sql
               flarelet d1 execute DB --command "SELECT COUNT(*) AS total FROM events"
               flarelet d1 migrations apply DB
               flarelet d1 export voicemode-telemetry --output=telemetry-export.sql
             """,
-        subcommands: [Execute.self, Export.self, Migrations.self]
+        subcommands: [Create.self, Execute.self, Export.self, Migrations.self]
     )
 }
 

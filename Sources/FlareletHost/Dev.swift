@@ -1,9 +1,12 @@
 import ArgumentParser
+import CoreMetrics
 import FlareletConfig
 import FlareletCore
+import FlareletDashboard
 import FlareletServer
 import Foundation
 import Logging
+import ServiceLifecycle
 
 struct Dev: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,12 +49,27 @@ struct Dev: AsyncParsableCommand {
     )
     var bodyMemoryLimit: Int = ServerLimits().bodyMemoryBudget / (1024 * 1024)
 
+    @Option(
+        name: .customLong("dashboard-port"),
+        help: "Port of the local dashboard, /metrics and the tail websocket (default 8786, else any free port; 0 = any free port)."
+    )
+    var dashboardPort: Int?
+
+    @Flag(name: .customLong("no-dashboard"), help: "Do not serve the local dashboard, /metrics and `flarelet tail`.")
+    var noDashboard = false
+
     func validate() throws {
         if let port, !(0...65535).contains(port) {
             throw ValidationError("--port must be between 0 and 65535 (got \(port))")
         }
         for value in self.vars where !value.contains(":") {
             throw ValidationError("--var \(value): expected KEY:VALUE")
+        }
+        if let port = self.dashboardPort, !(0...65535).contains(port) {
+            throw ValidationError("--dashboard-port must be between 0 and 65535 (got \(port))")
+        }
+        if self.noDashboard, self.dashboardPort != nil {
+            throw ValidationError("--dashboard-port and --no-dashboard cannot be used together")
         }
         if !["debug", "info", "log", "warn", "error", "none"].contains(self.logLevel) {
             throw ValidationError("--log-level must be one of debug, info, log, warn, error, none")
@@ -96,7 +114,27 @@ struct Dev: AsyncParsableCommand {
                     bodyMemoryBudget: self.bodyMemoryLimit * 1024 * 1024
                 )
             )
-            let session = try DevSession.prepare(options: options, registry: Host.registry, logger: Logger(label: "flarelet"))
+            let dashboard = self.noDashboard ? nil : Dashboard()
+            let session = try DevSession.prepare(
+                options: options,
+                registry: Host.registry,
+                logger: Logger(label: "flarelet"),
+                metrics: dashboard?.metricsFactory ?? NOOPMetricsHandler.instance
+            )
+            var extraServices: [any Service] = []
+            if let dashboard {
+                let (bindHost, displayHost) = Self.dashboardHost(session)
+                let port = try self.chooseDashboardPort(session, host: bindHost)
+                extraServices = dashboard.services(
+                    session: session,
+                    host: bindHost,
+                    displayHost: displayHost,
+                    port: port,
+                    logger: Logger(label: "flarelet.dashboard")
+                ) { url in
+                    Console.out("Dashboard on \(url)")
+                }
+            }
             for warning in session.warnings { Console.warn(warning) }
             for endpoint in session.endpoints {
                 let config = endpoint.hosted.config
@@ -126,9 +164,33 @@ struct Dev: AsyncParsableCommand {
             }
             for line in session.cronBanner() { Console.out(line) }
             let several = session.endpoints.count > 1
-            try await session.run { name, url in
+            try await session.run(extraServices: extraServices) { name, url in
+                dashboard?.workerReady(name: name, url: url)
                 Console.out(several ? "Ready on \(url) (\(name))" : "Ready on \(url)")
             }
         }
+    }
+
+    /// The dashboard listens where the (first) worker does.
+    static func dashboardHost(_ session: DevSession) -> (bind: String, display: String) {
+        guard let first = session.endpoints.first else { return ("127.0.0.1", "localhost") }
+        return (first.bindHost, first.displayHost)
+    }
+
+    /// `--dashboard-port N` must be free; by default 8786, or any free port (with a warning) when 8786 is taken.
+    func chooseDashboardPort(_ session: DevSession, host: String) throws -> Int {
+        let taken = Set(session.endpoints.map(\.port).filter { $0 != 0 })
+        if let port = self.dashboardPort {
+            do {
+                return try PortChooser.explicit(port, host: host, taken: taken)
+            } catch {
+                throw HostError(
+                    "cannot listen on \(host):\(port) for the dashboard: address already in use (choose another with --dashboard-port, or use --no-dashboard)"
+                )
+            }
+        }
+        if !taken.contains(8786), PortChooser.isFree(8786, host: host) { return 8786 }
+        Console.warn("Port 8786 is in use: the dashboard listens on another port (see \"Dashboard on\"; `flarelet tail` needs --dashboard-port then)")
+        return 0
     }
 }

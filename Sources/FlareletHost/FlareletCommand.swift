@@ -16,7 +16,7 @@ struct FlareletCommand: AsyncParsableCommand {
                 the d1/kv commands share it safely.
                 """,
             subcommands: [
-                Dev.self, Init.self, Contract.self, CronCommand.self, Workers.self,
+                Dev.self, Tail.self, Init.self, Contract.self, CronCommand.self, Workers.self,
                 D1Command.self, KVCommand.self, KVColonKeyCommand.self, KVColonNamespaceCommand.self,
             ] + Host.commands
         )

@@ -94,7 +94,8 @@ struct InitPackage {
     /// Modules of Flarelet and its dependencies that a package depending on Flarelet cannot also define.
     static let takenModules: Set<String> = [
         "Flarelet", "FlareletCore", "FlareletJSON", "FlareletJavaScript", "FlareletCrypto", "FlareletConfig", "FlareletD1",
-        "FlareletKV", "FlareletCron", "FlareletPostgres", "FlareletContract", "FlareletTesting", "FlareletServer",
+        "FlareletKV", "FlareletCron", "FlareletPostgres", "FlareletContract", "FlareletTesting", "FlareletServer", "FlareletAssets",
+        "FlareletDashboard", "HummingbirdWebSocket", "HummingbirdWSClient", "Prometheus", "CoreMetrics", "NIOWebSocket",
         "FlareletHost", "CSQLite", "CLMDB", "CSodium", "SeedWorkers", "SeedHost", "Hummingbird", "HummingbirdCore",
         "ArgumentParser", "Logging", "NIO", "NIOCore", "NIOPosix", "NIOHTTP1", "NIOHTTP2", "NIOSSL", "NIOFoundationCompat",
         "ServiceLifecycle", "UnixSignals", "HTTPTypes", "TOMLKit", "PostgresNIO", "AsyncHTTPClient", "Atomics", "Algorithms",

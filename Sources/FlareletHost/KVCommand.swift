@@ -18,6 +18,7 @@ struct KVCommand: AsyncParsableCommand {
             `kv:namespace list`) are accepted too.
 
             Examples:
+              flarelet kv namespace create RATE_LIMITS
               flarelet kv key put --binding=KV greeting hello
               flarelet kv key get --binding=KV greeting --text
               flarelet kv key list --binding=KV --prefix=rate:
@@ -31,7 +32,7 @@ struct KVCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "namespace",
             abstract: "Interact with your KV namespaces",
-            subcommands: [NamespaceList.self]
+            subcommands: [NamespaceCreate.self, NamespaceList.self]
         )
     }
 
@@ -58,9 +59,9 @@ struct KVColonKeyCommand: AsyncParsableCommand {
 struct KVColonNamespaceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kv:namespace",
-        abstract: "The wrangler v3 form of `kv namespace` (list)",
+        abstract: "The wrangler v3 form of `kv namespace` (create, list)",
         shouldDisplay: false,
-        subcommands: [KVCommand.NamespaceList.self]
+        subcommands: [KVCommand.ColonNamespaceCreate.self, KVCommand.NamespaceList.self]
     )
 }
 

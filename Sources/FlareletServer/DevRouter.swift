@@ -1,3 +1,4 @@
+import FlareletAssets
 public import FlareletCore
 import FlareletJSON
 import FlareletJavaScript
@@ -45,6 +46,9 @@ public struct DevRouter: Sendable {
             let time = self.hosted.env.clock.now().epochMilliseconds
             let outcome = await self.hosted.runScheduled(cron: cron, scheduledTime: time)
             return outcome.isOK ? .text("Ran scheduled event") : .text(outcome.outcome, status: 500)
+        }
+        if let server = self.hosted.assets, case AssetServer.Route.assets(let response) = server.route(request) {
+            return response
         }
         return await self.hosted.fetch(request)
     }

@@ -1,3 +1,5 @@
+public import CoreMetrics
+import FlareletAssets
 import FlareletConfig
 public import FlareletCore
 import FlareletCron
@@ -67,7 +69,12 @@ struct WorkerResponder: HTTPResponder {
     let bodyReader: BodyReader
 
     func respond(to request: Request, context: DevRequestContext) async throws -> Response {
-        if let refusal = RequestGate.refusal(for: request) { return refusal }
+        let monitor = self.router.hosted.monitor
+        let start = monitor.now()
+        if let refusal = RequestGate.refusal(for: request) {
+            monitor.recordRequest(method: request.method.rawValue, status: Int(refusal.status.code), since: start)
+            return refusal
+        }
         // Header values reach the worker one character per byte (Fetch's isomorphic decoding): a value sent as
         // UTF-8 `ünïcode` reads `Ã¼nÃ¯code`, as in workerd.
         var headers = Headers()
@@ -86,6 +93,7 @@ struct WorkerResponder: HTTPResponder {
         do {
             body = try await self.bodyReader.read(request)
         } catch {
+            monitor.recordRequest(method: request.method.rawValue, status: Int(error.response.status.code), since: start)
             return error.response
         }
         defer { self.bodyReader.budget.release(body.reserved) }
@@ -100,6 +108,7 @@ struct WorkerResponder: HTTPResponder {
         // The server speaks HTTP/1.1 only.
         workerRequest.setPlaceholderCF(clientAcceptEncoding: clientAcceptEncoding, httpProtocol: "HTTP/1.1")
         let response = await self.router.handle(workerRequest)
+        monitor.recordRequest(method: workerRequest.method, status: response.status, since: start)
         return Self.convert(response)
     }
 
@@ -127,6 +136,30 @@ struct StoreCloser: Service {
         for worker in self.workers {
             await worker.drain(timeout: 10)
             worker.close()
+        }
+    }
+}
+
+/// Reads each `[assets]` directory again every second, so edits are served without a restart.
+struct AssetsWatcher: Service {
+    let assets: AssetServer
+    let logger: Logger
+
+    func run() async throws {
+        var failing = false
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: 1_000_000_000) }
+            } catch {
+                return
+            }
+            do {
+                try self.assets.rescan()
+                failing = false
+            } catch {
+                if !failing { self.logger.warning("\(error)") }
+                failing = true
+            }
         }
     }
 }
@@ -170,7 +203,8 @@ public struct DevSession: Sendable {
         options: DevOptions,
         registry: WorkerRegistry,
         clock: any WorkerClock = SystemClock(),
-        logger: Logger
+        logger: Logger,
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance
     ) throws -> DevSession {
         var endpoints: [Endpoint] = []
         var warnings: [String] = []
@@ -179,7 +213,8 @@ public struct DevSession: Sendable {
             for (index, path) in options.configPaths.enumerated() {
                 let config = try WranglerConfig.load(path: path, env: options.envName, cliVars: options.vars, persistTo: options.persistTo)
                 warnings += config.warnings
-                let hosted = try HostedWorker(config: config, registry: registry, clock: clock, logger: logger)
+                let hosted = try HostedWorker(config: config, registry: registry, clock: clock, logger: logger, metrics: metrics)
+                warnings += hosted.assets?.warnings ?? []
                 let ip = options.ip ?? config.dev.ip
                 let bindHost = ip == "localhost" ? "127.0.0.1" : ip
                 // --port wins (consecutive ports for several configs), then `[dev] port`, then 8787-8797 / any.
@@ -216,7 +251,13 @@ public struct DevSession: Sendable {
     }
 
     /// Serves until SIGINT/SIGTERM; calls `onReady` with each worker's URL once it listens.
-    public func run(onReady: @escaping @Sendable (_ worker: String, _ url: String) -> Void) async throws {
+    /// - Parameters:
+    ///   - extraServices: more services to run in the same group (the dashboard); they stop first.
+    ///   - onReady: called with each worker's name and URL once it listens.
+    public func run(
+        extraServices: [any Service] = [],
+        onReady: @escaping @Sendable (_ worker: String, _ url: String) -> Void
+    ) async throws {
         // Graceful shutdown runs in reverse order: the HTTP servers and schedulers stop first, then the stores drain
         // and close, and the Hyperdrive pools (first in the list) close last, after the work that uses them.
         var services: [any Service] = self.endpoints.flatMap(\.hosted.services)
@@ -248,6 +289,9 @@ public struct DevSession: Sendable {
                 logger: self.logger
             )
             services.append(app)
+            if let assets = endpoint.hosted.assets {
+                services.append(AssetsWatcher(assets: assets, logger: endpoint.hosted.env.logger))
+            }
             if self.options.crons, !endpoint.hosted.crons.isEmpty {
                 let hosted = endpoint.hosted
                 services.append(
@@ -257,6 +301,7 @@ public struct DevSession: Sendable {
                 )
             }
         }
+        services += extraServices
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },
@@ -270,9 +315,9 @@ public struct DevSession: Sendable {
 }
 
 /// Port selection of platform.md 7.8.
-enum PortChooser {
+public enum PortChooser {
     /// An explicitly requested port: it must be free.
-    static func explicit(_ port: Int, host: String, taken: Set<Int>) throws -> Int {
+    public static func explicit(_ port: Int, host: String, taken: Set<Int>) throws -> Int {
         guard (0...65535).contains(port) else {
             throw HostError("invalid port \(port): ports are 0-65535")
         }
@@ -292,7 +337,7 @@ enum PortChooser {
     }
 
     /// Whether a TCP socket can bind `host:port` right now.
-    static func isFree(_ port: Int, host: String) -> Bool {
+    public static func isFree(_ port: Int, host: String) -> Bool {
         let fd = socket(host.contains(":") ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }

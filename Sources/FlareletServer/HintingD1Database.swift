@@ -1,3 +1,4 @@
+import CoreMetrics
 import FlareletCore
 import Logging
 
@@ -7,6 +8,8 @@ struct HintingD1Database: D1Database {
     let base: any D1Database
     let binding: String
     let logger: Logger
+    /// `flarelet_d1_queries_total{binding}`: one per statement.
+    var queries: any CounterHandler = NOOPMetricsHandler.instance
 
     static let hint = "Hint: D1 has no interactive transactions; use batch([...]) to run statements atomically."
 
@@ -22,14 +25,17 @@ struct HintingD1Database: D1Database {
     }
 
     func query(_ query: D1Query) async throws(D1Error) -> D1QueryResult {
-        try await self.observe { () async throws(D1Error) -> D1QueryResult in try await self.base.query(query) }
+        self.queries.increment(by: 1)
+        return try await self.observe { () async throws(D1Error) -> D1QueryResult in try await self.base.query(query) }
     }
 
     func batch(queries: [D1Query]) async throws(D1Error) -> [D1QueryResult] {
-        try await self.observe { () async throws(D1Error) -> [D1QueryResult] in try await self.base.batch(queries: queries) }
+        self.queries.increment(by: Int64(queries.count))
+        return try await self.observe { () async throws(D1Error) -> [D1QueryResult] in try await self.base.batch(queries: queries) }
     }
 
     func exec(_ sql: String) async throws(D1Error) -> D1ExecResult {
-        try await self.observe { () async throws(D1Error) -> D1ExecResult in try await self.base.exec(sql) }
+        self.queries.increment(by: 1)
+        return try await self.observe { () async throws(D1Error) -> D1ExecResult in try await self.base.exec(sql) }
     }
 }

@@ -1,3 +1,5 @@
+public import CoreMetrics
+public import FlareletAssets
 public import FlareletConfig
 public import FlareletCore
 import FlareletCron
@@ -21,22 +23,59 @@ public final class HostedWorker: Sendable {
     /// Long-running parts of the bindings (each Hyperdrive binding's connection pool and forwarder): run them in the
     /// service group ahead of anything that uses the worker, so they stop last.
     public let services: [any Service]
+    /// `[assets]`, when configured: the files served before (or instead of) the worker.
+    public let assets: AssetServer?
+    /// Requests, errors, logs and cron runs of this worker, for the dashboard, `/metrics` and `flarelet tail`.
+    public let monitor: WorkerMonitor
     private let databases: [SQLiteD1Database]
     private let namespaces: [LMDBKVNamespace]
     private let forwarders: [HyperdriveForwarder]
     let pending = PendingWork()
 
     /// Opens the bindings of `config` under its persist root and looks up its worker.
+    /// - Parameters:
+    ///   - config: the resolved configuration.
+    ///   - registry: the workers this build can host, by `main`.
+    ///   - clock: the clock the worker reads.
+    ///   - logger: the host's logger; the worker's log lines go through it.
+    ///   - metrics: where request, D1, KV and cron metrics go (the dashboard's Prometheus registry, else nowhere).
     /// - Throws: ``HostError`` naming the file and what is wrong (unknown `main`, a bad cron, a store that cannot
-    ///   be opened).
-    public init(config: ResolvedConfig, registry: WorkerRegistry, clock: any WorkerClock, logger: Logger) throws(HostError) {
+    ///   be opened, a bad `[assets]` directory).
+    public init(
+        config: ResolvedConfig,
+        registry: WorkerRegistry,
+        clock: any WorkerClock,
+        logger: Logger,
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance
+    ) throws(HostError) {
         self.config = config
-        let main = config.main ?? config.name
-        do {
-            self.worker = try registry.worker(forMain: main)
-        } catch {
-            let location = config.mainPosition.map { ":\($0.line):\($0.column)" } ?? ""
-            throw HostError("\(config.configPath)\(location): \(error)")
+        let monitor = WorkerMonitor(name: config.name, factory: metrics)
+        self.monitor = monitor
+        if config.main == nil, config.assets != nil {
+            // An assets-only project: the router answers everything from the assets.
+            self.worker = AssetsOnlyWorker()
+        } else {
+            do {
+                self.worker = try registry.worker(forMain: config.main ?? config.name)
+            } catch {
+                let location = config.mainPosition.map { ":\($0.line):\($0.column)" } ?? ""
+                throw HostError("\(config.configPath)\(location): \(error)")
+            }
+        }
+        if let assetsConfig = config.assets {
+            do {
+                self.assets = try AssetServer(
+                    config: assetsConfig,
+                    hasWorker: config.main != nil,
+                    hasSite: config.hasSite,
+                    compatibilityDate: config.compatibilityDate,
+                    compatibilityFlags: config.compatibilityFlags
+                )
+            } catch {
+                throw HostError(error.description)
+            }
+        } else {
+            self.assets = nil
         }
         var crons: [CronExpression] = []
         for entry in config.crons {
@@ -65,12 +104,14 @@ public final class HostedWorker: Sendable {
                 let path = config.d1Path(for: database)
                 let opened = try SQLiteD1Database(path: path)
                 databases.append(opened)
-                d1[database.binding] = HintingD1Database(base: opened, binding: database.binding, logger: logger)
+                var hinting = HintingD1Database(base: opened, binding: database.binding, logger: logger)
+                hinting.queries = monitor.metrics.d1Queries(binding: database.binding)
+                d1[database.binding] = hinting
             }
             for namespace in config.kvNamespaces {
                 let opened = try LMDBKVNamespace(directory: config.kvPath(for: namespace), clock: clock)
                 namespaces.append(opened)
-                kv[namespace.binding] = opened
+                kv[namespace.binding] = CountingKVNamespace(base: opened, binding: namespace.binding, metrics: monitor.metrics)
             }
         } catch {
             for database in databases { database.close() }
@@ -129,9 +170,20 @@ public final class HostedWorker: Sendable {
             }
         }
         var workerLogger = logger
+        workerLogger.handler = CapturingLogHandler(base: logger.handler, monitor: monitor)
         workerLogger[metadataKey: "worker"] = "\(config.name)"
-        self.env = Env(vars: vars, d1Databases: d1, kvNamespaces: kv, hyperdrives: hyperdriveBindings, clock: clock, logger: workerLogger)
+        var env = Env(vars: vars, d1Databases: d1, kvNamespaces: kv, hyperdrives: hyperdriveBindings, clock: clock, logger: workerLogger)
+        if let assets = self.assets, let binding = assets.config.binding {
+            env.fetchers[binding] = AssetsFetcher(server: assets)
+        }
+        self.env = env
     }
+
+    /// The opened D1 databases, in `d1_databases` order.
+    var openDatabases: [SQLiteD1Database] { self.databases }
+
+    /// The opened KV namespaces, in `kv_namespaces` order.
+    var openNamespaces: [LMDBKVNamespace] { self.namespaces }
 
     /// Closes every store. Call once, after pending work has drained.
     public func close() {
@@ -169,19 +221,64 @@ public final class HostedWorker: Sendable {
     }
 
     /// Runs `fetch`; the `waitUntil` work keeps running in the background and is tracked for shutdown.
+    ///
+    /// The invocation's log lines are kept under its id; its tail event is only built when a tail client listens
+    /// or when it failed (an uncaught error or a status of 500 or more, which the dashboard lists).
     public func fetch(_ request: WorkerRequest) async -> WorkerResponse {
-        let (response, context) = await Invocation.fetch(self.worker, request: request, env: self.env)
+        let id = self.monitor.beginInvocation()
+        let startedAt = Date().epochMilliseconds
+        let (response, context, error) = await InvocationContext.$id.withValue(id) {
+            await Invocation.fetchReportingError(self.worker, request: request, env: self.env)
+        }
         // Most requests start no background work: nothing to track then.
         if context.hasTasks { self.pending.track(context) }
+        let failed = error != nil || response.status >= 500
+        if failed || self.monitor.hasListeners {
+            let exceptions = error.map { [Self.exception($0)] } ?? []
+            let event = TailEvent(
+                outcome: error == nil ? "ok" : "exception",
+                scriptName: self.config.name,
+                exceptions: exceptions,
+                logs: self.monitor.logs(of: id),
+                eventTimestamp: startedAt,
+                trigger: .fetch(
+                    url: request.url,
+                    method: request.method,
+                    headers: request.headers.fields,
+                    cf: request.cf,
+                    status: error == nil ? response.status : nil
+                ),
+                clientIP: request.headers["CF-Connecting-IP"]
+            )
+            self.monitor.publish(event, isError: failed)
+        }
         return response
+    }
+
+    static func exception(_ error: any Error) -> TailException {
+        TailException(name: String(describing: type(of: error)), message: "\(error)", timestamp: Date().epochMilliseconds)
     }
 
     /// Runs `scheduled` once (handler and its `waitUntil` work) and logs one line.
     public func runScheduled(cron: String, scheduledTime: Int64) async -> ScheduledOutcome {
         let started = ContinuousClock.now
-        let outcome = await Invocation.scheduled(self.worker, cron: cron, scheduledTime: scheduledTime, env: self.env)
+        let startedAt = Date().epochMilliseconds
+        let id = self.monitor.beginInvocation()
+        let outcome = await InvocationContext.$id.withValue(id) {
+            await Invocation.scheduled(self.worker, cron: cron, scheduledTime: scheduledTime, env: self.env)
+        }
         let elapsed = ContinuousClock.now - started
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        self.monitor.recordCron(cron, startedAt: startedAt, outcome: outcome.outcome, milliseconds: ms)
+        let event = TailEvent(
+            outcome: outcome.outcome,
+            scriptName: self.config.name,
+            exceptions: outcome.error.map { [Self.exception($0)] } ?? [],
+            logs: self.monitor.logs(of: id),
+            eventTimestamp: startedAt,
+            trigger: .scheduled(cron: cron, scheduledTime: scheduledTime)
+        )
+        self.monitor.publish(event, isError: !outcome.isOK)
         let time = Date(epochMilliseconds: scheduledTime).isoString
         let line = "[cron] \(self.config.name) \"\(cron)\" at \(time): \(outcome.outcome) (\(String(format: "%.1f", ms)) ms)"
         if outcome.isOK {

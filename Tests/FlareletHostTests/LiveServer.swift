@@ -109,7 +109,9 @@ final class LiveServer: @unchecked Sendable {
     private let output: LockedValue<String>
     private let errors: LockedValue<String>
 
-    /// Starts `flarelet dev` (or `executable dev`) with `arguments` and waits for `readyCount` `Ready on` lines.
+    /// Starts `flarelet dev` (or `executable dev`) with `arguments` and waits for `readyCount` `Ready on` lines (and
+    /// the `Dashboard on` line). Unless the arguments say otherwise, the dashboard listens on a free port (never the
+    /// default 8786).
     init(
         _ arguments: [String],
         executable: URL? = nil,
@@ -121,7 +123,9 @@ final class LiveServer: @unchecked Sendable {
         let process = Process()
         process.executableURL = try executable ?? flareletBinary()
         if let directory { process.currentDirectoryURL = directory }
-        process.arguments = ["dev"] + arguments
+        let dashboardChosen = arguments.contains("--no-dashboard") || arguments.contains("--dashboard-port")
+        process.arguments = ["dev"] + arguments + (dashboardChosen ? [] : ["--dashboard-port", "0"])
+        let expectDashboard = !arguments.contains("--no-dashboard")
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
@@ -150,7 +154,8 @@ final class LiveServer: @unchecked Sendable {
             urls = text.split(separator: "\n").compactMap { line in
                 line.hasPrefix("Ready on ") ? line.dropFirst("Ready on ".count).split(separator: " ").first.map(String.init) : nil
             }
-            if urls.count >= readyCount || !process.isRunning { break }
+            let dashboardReady = !expectDashboard || text.contains("Dashboard on ")
+            if (urls.count >= readyCount && dashboardReady) || !process.isRunning { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
         guard urls.count >= readyCount else {
@@ -161,6 +166,19 @@ final class LiveServer: @unchecked Sendable {
     }
 
     var url: String { self.urls[0] }
+
+    /// The dashboard's URL from the `Dashboard on` line (127.0.0.1 for localhost).
+    var dashboardURL: String? {
+        for line in self.stdout.split(separator: "\n") where line.hasPrefix("Dashboard on ") {
+            return String(line.dropFirst("Dashboard on ".count)).replacingOccurrences(of: "//localhost:", with: "//127.0.0.1:")
+        }
+        return nil
+    }
+
+    /// The dashboard's port.
+    var dashboardPort: Int? {
+        self.dashboardURL.flatMap { $0.split(separator: ":").last.flatMap { Int($0) } }
+    }
     var stdout: String { self.output.withLock { $0 } }
     var stderr: String { self.errors.withLock { $0 } }
 

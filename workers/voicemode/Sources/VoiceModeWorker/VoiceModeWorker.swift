@@ -136,8 +136,10 @@ public struct VoiceModeWorker: Worker {
         } catch let error where Self.isDuplicateEventID(error) {
             return Self.alreadyRecorded
         }
-        try await Self.incrementRateLimit(kv, key: idKey)
-        try await Self.incrementRateLimit(kv, key: ipKey)
+        // Both counters are written at once, so they share one durable KV commit instead of waiting for two in a
+        // row. This request holds both keys' locks, so nothing else can change them meanwhile; upstream writes the
+        // id counter, then the IP counter, which a caller can only tell apart when a KV write fails (500 either way).
+        try await Self.incrementRateLimits(kv, keys: idKey, ipKey)
         return Self.jsonResponse(["status": "ok", "event_id": .string(event.eventID)], status: 200)
     }
 
@@ -190,6 +192,15 @@ public struct VoiceModeWorker: Worker {
             next = 1
         }
         try await kv.put(key, JavaScript.numberToString(next), options: KVPutOptions(expirationTtl: Self.rateLimitWindow))
+    }
+
+    /// Both counter increments at once; the first error is thrown after both writes ended.
+    private static func incrementRateLimits(_ kv: any KVNamespace, keys first: String, _ second: String) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await Self.incrementRateLimit(kv, key: first) }
+            group.addTask { try await Self.incrementRateLimit(kv, key: second) }
+            try await group.waitForAll()
+        }
     }
 
     /// Whether an INSERT failed because the `event_id` is already stored.
