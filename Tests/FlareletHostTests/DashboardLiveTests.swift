@@ -11,39 +11,7 @@ import FoundationNetworking
 
 /// Runs any program to completion (at most `timeout` seconds; then it is killed and this throws).
 func runProgram(_ path: String, _ arguments: [String], stdin: String? = nil, timeout: Double = 60) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    let input = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input
-    try process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? input.fileHandleForWriting.close()
-    let outData = LockedValue(Data())
-    let errData = LockedValue(Data())
-    let group = DispatchGroup()
-    for (pipe, box) in [(out, outData), (err, errData)] {
-        group.enter()
-        DispatchQueue.global().async {
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            box.withLock { $0 = data }
-            group.leave()
-        }
-    }
-    if group.wait(timeout: .now() + timeout) == .timedOut {
-        kill(process.processIdentifier, SIGKILL)
-        throw LiveError("\(path) \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
-    }
-    process.waitUntilExit()
-    return CommandResult(
-        status: process.terminationStatus,
-        stdout: String(decoding: outData.withLock { $0 }, as: UTF8.self),
-        stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self)
-    )
+    try runFlarelet(arguments, executable: URL(fileURLWithPath: path), stdin: stdin, timeout: timeout)
 }
 
 /// A process whose output is collected while it runs.

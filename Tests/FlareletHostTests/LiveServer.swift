@@ -89,7 +89,7 @@ func runFlarelet(
         group.leave()
     }
     if group.wait(timeout: .now() + timeout) == .timedOut {
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         throw LiveError(
             "\(process.executableURL?.lastPathComponent ?? "flarelet") \(arguments.joined(separator: " ")) did not finish within \(timeout) s"
         )
